@@ -1,0 +1,36 @@
+import { describe, expect, it } from 'vitest';
+import { cidrsOverlap, parseIpv4Cidr, type Ipv4Cidr } from './cidr';
+
+const parsed = (text: string): Ipv4Cidr => {
+  const result = parseIpv4Cidr(text);
+  if ('error' in result) throw new Error(result.error);
+  return result;
+};
+
+describe('parseIpv4Cidr', () => {
+  it('parses network and prefix', () => {
+    expect(parseIpv4Cidr('10.20.0.0/16')).toEqual({ network: 10 * 2 ** 24 + 20 * 2 ** 16, prefixLength: 16 });
+    expect(parseIpv4Cidr('0.0.0.0/0')).toEqual({ network: 0, prefixLength: 0 });
+    expect(parseIpv4Cidr('255.255.255.255/32')).toEqual({ network: 2 ** 32 - 1, prefixLength: 32 });
+  });
+
+  it.each([
+    ['10.0.0/16', 'must be an IPv4 CIDR'],
+    ['10.0.0.0', 'must be an IPv4 CIDR'],
+    [' 10.0.0.0/16', 'must be an IPv4 CIDR'],
+    ['10.0.0.256/32', 'octets between 0 and 255'],
+    ['10.0.0.0/33', 'prefix length between 0 and 32'],
+    ['10.0.1.0/16', 'did you mean 10.0.0.0/16'],
+  ])('rejects %s', (text, error) => {
+    expect(parseIpv4Cidr(text)).toEqual({ error: expect.stringContaining(error) });
+  });
+});
+
+describe('cidrsOverlap', () => {
+  it('detects containment and separation', () => {
+    expect(cidrsOverlap(parsed('10.0.0.0/16'), parsed('10.0.128.0/17'))).toBe(true);
+    expect(cidrsOverlap(parsed('10.0.128.0/17'), parsed('10.0.0.0/16'))).toBe(true);
+    expect(cidrsOverlap(parsed('10.0.0.0/16'), parsed('10.1.0.0/16'))).toBe(false);
+    expect(cidrsOverlap(parsed('0.0.0.0/0'), parsed('192.168.0.0/24'))).toBe(true);
+  });
+});

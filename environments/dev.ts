@@ -1,0 +1,31 @@
+import type { EnvironmentInput } from './schema';
+
+/** Development: small, cheap and disposable; the API endpoint is public but only to the office network. */
+export const dev = {
+  name: 'dev',
+  aws: { accountId: '111111111111', region: 'eu-central-1' },
+  network: { vpcCidr: '10.10.0.0/16', azCount: 2, natGateways: 1, interfaceEndpoints: false, flowLogRetentionDays: 14 },
+  cluster: {
+    kubernetesVersion: '1.34',
+    privateEndpoint: false,
+    publicAccessCidrs: ['203.0.113.0/24'],
+    nodeGroups: [
+      { name: 'general', instanceTypes: ['m7i.xlarge'], capacityType: 'SPOT', minSize: 1, desiredSize: 2, maxSize: 4, diskSizeGiB: 50 },
+    ],
+  },
+  kafka: {
+    brokers: 1,
+    controllers: 0,
+    brokerStorageGiB: 20,
+    controllerStorageGiB: 5,
+    defaultReplicationFactor: 1,
+    minInSyncReplicas: 1,
+    retentionHours: 24,
+  },
+  hdfs: { namenodes: 1, journalnodes: 1, datanodes: 1, dfsReplication: 1, namenodeStorageGiB: 5, datanodeStorageGiB: 20 },
+  spark: { driverCores: 1, driverMemoryMiB: 1024, executorInstances: 1, executorCores: 1, executorMemoryMiB: 2048 },
+  monitoring: { retentionDays: 3, prometheusStorageGiB: 20 },
+  retainData: false,
+  gitops: { repoUrl: 'https://github.com/example-org/driftless.git', revision: 'main' },
+  tags: { owner: 'data-platform', costCentre: 'CC-1001' },
+} satisfies EnvironmentInput;

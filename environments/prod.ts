@@ -1,0 +1,31 @@
+import type { EnvironmentInput } from './schema';
+
+/** Production: three AZs, a NAT gateway per AZ, HA everywhere, and data that no apply or sync may delete. */
+export const prod = {
+  name: 'prod',
+  aws: { accountId: '333333333333', region: 'eu-central-1' },
+  network: { vpcCidr: '10.30.0.0/16', azCount: 3, natGateways: 3, interfaceEndpoints: true, flowLogRetentionDays: 365 },
+  cluster: {
+    kubernetesVersion: '1.34',
+    privateEndpoint: true,
+    publicAccessCidrs: [],
+    nodeGroups: [
+      { name: 'general', instanceTypes: ['m7i.2xlarge'], capacityType: 'ON_DEMAND', minSize: 3, desiredSize: 6, maxSize: 12, diskSizeGiB: 200 },
+    ],
+  },
+  kafka: {
+    brokers: 3,
+    controllers: 3,
+    brokerStorageGiB: 500,
+    controllerStorageGiB: 20,
+    defaultReplicationFactor: 3,
+    minInSyncReplicas: 2,
+    retentionHours: 168,
+  },
+  hdfs: { namenodes: 2, journalnodes: 3, datanodes: 4, dfsReplication: 3, namenodeStorageGiB: 50, datanodeStorageGiB: 1000 },
+  spark: { driverCores: 2, driverMemoryMiB: 4096, executorInstances: 4, executorCores: 4, executorMemoryMiB: 8192 },
+  monitoring: { retentionDays: 30, prometheusStorageGiB: 200 },
+  retainData: true,
+  gitops: { repoUrl: 'https://github.com/example-org/driftless.git', revision: 'main' },
+  tags: { owner: 'data-platform', costCentre: 'CC-1001' },
+} satisfies EnvironmentInput;

@@ -1,0 +1,108 @@
+import { z } from 'zod';
+import { parseIpv4Cidr } from './cidr';
+
+/** The environments this blueprint knows; each has one file, `environments/<name>.ts`. */
+export const ENVIRONMENT_NAMES = ['dev', 'staging', 'prod'] as const;
+export type EnvironmentName = (typeof ENVIRONMENT_NAMES)[number];
+
+/** EKS versions whose add-on versions and manifest schemas this blueprint pins. */
+export const SUPPORTED_EKS_VERSIONS = ['1.34'] as const;
+
+const whole = (min: number, max?: number) => {
+  const atLeast = z.number().int('must be a whole number').min(min, `must be at least ${min}`);
+  return max === undefined ? atLeast : atLeast.max(max, `must be at most ${max}`);
+};
+
+const text = (pattern: RegExp, rule: string) => z.string().regex(pattern, rule);
+
+const cidr = (minPrefix: number, maxPrefix: number) =>
+  z.string().superRefine((value, ctx) => {
+    const parsed = parseIpv4Cidr(value);
+    if ('error' in parsed) {
+      ctx.addIssue({ code: 'custom', message: parsed.error });
+    } else if (parsed.prefixLength < minPrefix || parsed.prefixLength > maxPrefix) {
+      ctx.addIssue({ code: 'custom', message: `must have a prefix length between /${minPrefix} and /${maxPrefix}` });
+    }
+  });
+
+// AWS tag values: letters, digits, spaces and _.:/=+-@, at most 256 characters.
+const tagValue = text(/^[A-Za-z0-9 _.:/=+@-]{1,256}$/, 'must be 1-256 characters of letters, digits, spaces and _.:/=+-@');
+
+const NodeGroup = z.strictObject({
+  name: text(/^[a-z][a-z0-9-]{0,30}$/, 'must be lower-case letters, digits and dashes, starting with a letter, at most 31 characters'),
+  instanceTypes: z.array(text(/^[a-z0-9-]+\.[a-z0-9]+$/, 'must be an EC2 instance type such as m7i.xlarge'))
+    .min(1, 'must list at least one instance type'),
+  capacityType: z.enum(['ON_DEMAND', 'SPOT']),
+  minSize: whole(0),
+  desiredSize: whole(0),
+  maxSize: whole(1),
+  diskSizeGiB: whole(20, 16384),
+});
+
+/**
+ * One environment, as written in `environments/<name>.ts`. Field-level rules live here;
+ * rules that relate several fields live in `rules.ts` so that every problem is reported at once.
+ */
+export const Environment = z.strictObject({
+  name: z.enum(ENVIRONMENT_NAMES),
+  aws: z.strictObject({
+    accountId: text(/^\d{12}$/, 'must be a 12-digit AWS account id'),
+    region: text(/^[a-z]{2}(-gov|-iso[a-z]*)?-[a-z]+-\d$/, 'must be an AWS region such as eu-central-1'),
+  }),
+  network: z.strictObject({
+    vpcCidr: cidr(16, 24),
+    azCount: whole(1, 6),
+    natGateways: whole(1, 6),
+    interfaceEndpoints: z.boolean(),
+    flowLogRetentionDays: whole(1, 3653),
+  }),
+  cluster: z.strictObject({
+    kubernetesVersion: z.enum(SUPPORTED_EKS_VERSIONS),
+    privateEndpoint: z.boolean(),
+    publicAccessCidrs: z.array(cidr(0, 32)),
+    nodeGroups: z.array(NodeGroup).min(1, 'must define at least one node group'),
+  }),
+  kafka: z.strictObject({
+    brokers: whole(1, 99),
+    controllers: whole(0, 9),
+    brokerStorageGiB: whole(1, 65536),
+    controllerStorageGiB: whole(1, 65536),
+    defaultReplicationFactor: whole(1, 9),
+    minInSyncReplicas: whole(1, 9),
+    retentionHours: whole(1, 87600),
+  }),
+  hdfs: z.strictObject({
+    namenodes: whole(1, 2),
+    journalnodes: whole(1, 9),
+    datanodes: whole(1, 999),
+    dfsReplication: whole(1, 9),
+    namenodeStorageGiB: whole(1, 65536),
+    datanodeStorageGiB: whole(1, 65536),
+  }),
+  spark: z.strictObject({
+    driverCores: whole(1, 64),
+    driverMemoryMiB: whole(512, 262144),
+    executorInstances: whole(1, 1000),
+    executorCores: whole(1, 64),
+    executorMemoryMiB: whole(512, 262144),
+  }),
+  monitoring: z.strictObject({
+    retentionDays: whole(1, 3650),
+    prometheusStorageGiB: whole(1, 65536),
+  }),
+  retainData: z.boolean(),
+  gitops: z.strictObject({
+    repoUrl: text(/^(https:\/\/|ssh:\/\/|git@)[^\s]+$/, 'must be a Git URL starting with https://, ssh:// or git@'),
+    revision: text(/^[A-Za-z0-9][A-Za-z0-9._/-]{0,254}$/, 'must be a branch, tag or commit without spaces'),
+  }),
+  tags: z.strictObject({
+    owner: tagValue,
+    costCentre: tagValue,
+  }),
+});
+
+/** A validated environment: what `infra/` and `k8s/` build from. */
+export type Environment = z.infer<typeof Environment>;
+
+/** What an `environments/<name>.ts` file declares, before validation. */
+export type EnvironmentInput = z.input<typeof Environment>;

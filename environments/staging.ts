@@ -1,0 +1,31 @@
+import type { EnvironmentInput } from './schema';
+
+/** Staging: the shape of prod (HA, dedicated controllers, private endpoint) at a smaller size. */
+export const staging = {
+  name: 'staging',
+  aws: { accountId: '222222222222', region: 'eu-central-1' },
+  network: { vpcCidr: '10.20.0.0/16', azCount: 3, natGateways: 1, interfaceEndpoints: true, flowLogRetentionDays: 30 },
+  cluster: {
+    kubernetesVersion: '1.34',
+    privateEndpoint: true,
+    publicAccessCidrs: [],
+    nodeGroups: [
+      { name: 'general', instanceTypes: ['m7i.xlarge'], capacityType: 'ON_DEMAND', minSize: 3, desiredSize: 3, maxSize: 6, diskSizeGiB: 100 },
+    ],
+  },
+  kafka: {
+    brokers: 3,
+    controllers: 3,
+    brokerStorageGiB: 100,
+    controllerStorageGiB: 10,
+    defaultReplicationFactor: 3,
+    minInSyncReplicas: 2,
+    retentionHours: 72,
+  },
+  hdfs: { namenodes: 2, journalnodes: 3, datanodes: 3, dfsReplication: 3, namenodeStorageGiB: 10, datanodeStorageGiB: 100 },
+  spark: { driverCores: 1, driverMemoryMiB: 2048, executorInstances: 2, executorCores: 2, executorMemoryMiB: 4096 },
+  monitoring: { retentionDays: 15, prometheusStorageGiB: 50 },
+  retainData: false,
+  gitops: { repoUrl: 'https://github.com/example-org/driftless.git', revision: 'main' },
+  tags: { owner: 'data-platform', costCentre: 'CC-1001' },
+} satisfies EnvironmentInput;
