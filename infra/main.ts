@@ -1,0 +1,39 @@
+import { App } from 'cdktf';
+import { pathToFileURL } from 'node:url';
+import { loadEnvironments } from '../environments/load';
+import { ConfigError } from '../environments/problem';
+import type { Environment } from '../environments/schema';
+import { BootstrapStack } from './stacks/bootstrap-stack';
+import { ClusterStack } from './stacks/cluster-stack';
+import { DataLakeStack } from './stacks/data-lake-stack';
+import { NetworkStack } from './stacks/network-stack';
+
+/** Adds the four stacks of one environment, with dependencies in the order they must be applied. */
+export function addEnvironmentStacks(app: App, env: Environment): void {
+  const network = new NetworkStack(app, env);
+  const dataLake = new DataLakeStack(app, env);
+  const cluster = new ClusterStack(app, env);
+  const bootstrap = new BootstrapStack(app, env);
+  dataLake.addDependency(network);
+  cluster.addDependency(dataLake);
+  bootstrap.addDependency(cluster);
+}
+
+/** Synthesizes the Terraform JSON of the given environments into `outdir`. */
+export function synthesizeInfra(environments: readonly Environment[], outdir: string): void {
+  // Stack traces in metadata would put this machine's paths into the output.
+  const app = new App({ outdir, stackTraces: false, hclOutput: false });
+  for (const env of environments) addEnvironmentStacks(app, env);
+  app.synth();
+}
+
+// Entry point of `cdktf synth|diff|deploy` (see cdktf.json): the CLI chooses the output folder.
+if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
+  try {
+    synthesizeInfra(loadEnvironments(), process.env.CDKTF_OUTDIR ?? 'cdktf.out');
+  } catch (error) {
+    if (!(error instanceof ConfigError)) throw error;
+    console.error(error.message);
+    process.exitCode = 1;
+  }
+}
