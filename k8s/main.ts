@@ -1,0 +1,64 @@
+import { App, type Chart } from 'cdk8s';
+import { stringify } from 'yaml';
+import { renderedPath, type RenderedComponent } from '../environments/naming';
+import type { Environment } from '../environments/schema';
+import { PlatformChart } from './charts/platform-chart';
+
+/** One rendered manifest file. */
+export interface RenderedFile {
+  /** Path relative to the repository root, e.g. `k8s/rendered/dev/platform/namespace-kafka.yaml`. */
+  readonly path: string;
+  /** The YAML text, ending in a newline. */
+  readonly content: string;
+}
+
+/** Adds the charts of one environment, each rendered into the folder of its component. */
+export function addEnvironmentCharts(app: App, env: Environment): Map<Chart, RenderedComponent> {
+  return new Map<Chart, RenderedComponent>([
+    [new PlatformChart(app, `${env.name}-platform`, { env }), 'platform'],
+  ]);
+}
+
+/**
+ * Serializes one object with sorted keys and no line folding, as YAML 1.1: the dialect kubectl and
+ * Argo CD read, so strings such as `"yes"` and `"on"` are quoted and stay strings.
+ */
+export function manifestYaml(object: unknown): string {
+  return stringify(object, { version: '1.1', lineWidth: 0, sortMapEntries: true });
+}
+
+/**
+ * Renders the manifests of the given environments: one file per object, named by kind, namespace and name.
+ * @throws Error when a construct fails validation or two objects would share a file.
+ */
+export function renderManifests(environments: readonly Environment[]): RenderedFile[] {
+  const app = new App();
+  const charts = new Map<Chart, string>();
+  for (const env of environments) {
+    for (const [chart, component] of addEnvironmentCharts(app, env)) {
+      charts.set(chart, renderedPath(env.name, component));
+    }
+  }
+  const errors = app.node.findAll().flatMap((c) => c.node.validate().map((e) => `${c.node.path}: ${e}`));
+  if (errors.length > 0) throw new Error(`invalid Kubernetes constructs:\n  - ${errors.join('\n  - ')}`);
+
+  const files = new Map<string, RenderedFile>();
+  for (const [chart, folder] of charts) {
+    for (const object of chart.toJson() as KubeObject[]) {
+      const path = `${folder}/${fileName(object)}`;
+      if (files.has(path)) throw new Error(`two objects render to ${path}; give them distinct names`);
+      files.set(path, { path, content: manifestYaml(object) });
+    }
+  }
+  return [...files.values()].sort((a, b) => (a.path < b.path ? -1 : 1));
+}
+
+interface KubeObject {
+  readonly kind: string;
+  readonly metadata: { readonly name: string; readonly namespace?: string };
+}
+
+function fileName(object: KubeObject): string {
+  const parts = [object.kind.toLowerCase(), object.metadata.namespace, object.metadata.name].filter(Boolean);
+  return `${parts.join('-')}.yaml`;
+}
