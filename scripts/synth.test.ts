@@ -1,0 +1,158 @@
+import { spawnSync } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, relative } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { copyProject, PROJECT_ROOT } from './project-copy';
+
+// These tests run `npm run synth`'s script as a user would, in copies of the project in other folders.
+const SLOW = { timeout: 120_000 };
+const scratch = mkdtempSync(join(tmpdir(), 'driftless-synth-test-'));
+afterAll(() => rmSync(scratch, { recursive: true, force: true }));
+
+function runSynth(project: string, args: string[] = [], env: Record<string, string> = {}) {
+  const result = spawnSync(process.execPath, ['--import', 'tsx', 'scripts/synth.ts', ...args], {
+    cwd: project,
+    encoding: 'utf8',
+    env: { ...process.env, ...env },
+  });
+  return { status: result.status, stdout: result.stdout, stderr: result.stderr };
+}
+
+/** Every file under the synth outputs of `project`, as relative path → contents. */
+function outputTree(project: string): Map<string, Buffer> {
+  const tree = new Map<string, Buffer>();
+  const walk = (dir: string) => {
+    if (!existsSync(dir)) return;
+    for (const entry of readdirSync(dir).sort()) {
+      const path = join(dir, entry);
+      if (statSync(path).isDirectory()) walk(path);
+      else tree.set(relative(project, path), readFileSync(path));
+    }
+  };
+  walk(join(project, 'cdktf.out'));
+  walk(join(project, 'k8s', 'rendered'));
+  return tree;
+}
+
+const digest = (tree: Map<string, Buffer>) =>
+  createHash('sha256').update([...tree].map(([path, bytes]) => `${path}\0${createHash('sha256').update(bytes).digest('hex')}`).join('\n')).digest('hex');
+
+describe('npm run synth', () => {
+  // Different depths, a space in the path, other time zones and locales (tr_TR breaks naive case mapping).
+  const first = join(scratch, 'a');
+  const second = join(scratch, 'somewhere else', 'deeper', 'b');
+
+  beforeAll(() => {
+    copyProject(first);
+    copyProject(second);
+  });
+
+  it('writes byte-identical output in any folder, time zone and locale', SLOW, () => {
+    const a = runSynth(first, [], { TZ: 'UTC', LANG: 'C', LC_ALL: 'C' });
+    const b = runSynth(second, [], { TZ: 'Pacific/Chatham', LANG: 'tr_TR.UTF-8', LC_ALL: 'tr_TR.UTF-8' });
+    expect(a.stderr).toBe('');
+    expect(a.status).toBe(0);
+    expect(b.status).toBe(0);
+    const treeA = outputTree(first);
+    const treeB = outputTree(second);
+    expect([...treeA.keys()]).toEqual([...treeB.keys()]);
+    for (const [path, bytes] of treeA) expect(treeB.get(path)?.equals(bytes), path).toBe(true);
+
+    expect([...treeA.keys()].filter((p) => p.endsWith('cdk.tf.json'))).toHaveLength(12);
+    for (const env of ['dev', 'staging', 'prod']) {
+      expect([...treeA.keys()].some((p) => p.startsWith(`k8s/rendered/${env}/`))).toBe(true);
+    }
+  });
+
+  it('puts no absolute path, user or host name of the machine into the output', SLOW, () => {
+    const machineDetails = [first, scratch, tmpdir(), PROJECT_ROOT, process.env.HOME ?? '/root'].filter((d) => d.length > 1);
+    for (const [path, bytes] of outputTree(first)) {
+      const text = bytes.toString('utf8');
+      for (const detail of machineDetails) expect(text.includes(detail), `${path} contains ${detail}`).toBe(false);
+    }
+  });
+
+  it('matches the committed k8s/rendered tree exactly (run npm run synth and commit if this fails)', SLOW, () => {
+    const rendered = (tree: Map<string, Buffer>) => new Map([...tree].filter(([p]) => p.startsWith('k8s/rendered/')));
+    const fresh = rendered(outputTree(first));
+    const committed = rendered(outputTree(PROJECT_ROOT));
+    expect([...committed.keys()]).toEqual([...fresh.keys()]);
+    for (const [path, bytes] of fresh) expect(committed.get(path)?.equals(bytes), `${path} is stale`).toBe(true);
+  });
+
+  it('leaves the output unchanged when one environment is synthesized again with --env', SLOW, () => {
+    const before = digest(outputTree(second));
+    const result = runSynth(second, ['--env', 'dev']);
+    expect(result.status).toBe(0);
+    expect(result.stdout).toContain('synth: dev: 4 stacks');
+    expect(digest(outputTree(second))).toBe(before);
+  });
+});
+
+describe('npm run synth with bad input', () => {
+  const project = join(scratch, 'bad-input');
+  let baseline = '';
+
+  beforeAll(() => {
+    copyProject(project);
+    expect(runSynth(project).status).toBe(0);
+    baseline = digest(outputTree(project));
+  }, 120_000);
+
+  /** Applies `edit` to a file of the copy, runs synth, restores the file; returns the run. */
+  function synthWithEdit(file: string, edit: (source: string) => string, args: string[] = []) {
+    const path = join(project, file);
+    const original = readFileSync(path, 'utf8');
+    const edited = edit(original);
+    expect(edited, `the edit of ${file} changed nothing`).not.toBe(original);
+    writeFileSync(path, edited);
+    try {
+      return runSynth(project, args);
+    } finally {
+      writeFileSync(path, original);
+    }
+  }
+
+  function expectRejected(run: ReturnType<typeof runSynth>, ...messages: string[]) {
+    expect(run.status).not.toBe(0);
+    for (const message of messages) expect(run.stderr).toContain(message);
+    expect(run.stderr).toContain('Nothing was written.');
+    expect(run.stdout).toBe('');
+    expect(digest(outputTree(project))).toBe(baseline);
+    expect(readdirSync(project).filter((entry) => entry.startsWith('.synth-'))).toEqual([]);
+  }
+
+  it('stops on negative brokers, naming environment, field, value and rule', SLOW, () => {
+    const run = synthWithEdit('environments/prod.ts', (s) => s.replace('brokers: 3,', 'brokers: -3,'));
+    expectRejected(run, "environments/prod.ts: environment 'prod': 'kafka.brokers' must be at least 1, got -3");
+  });
+
+  it('stops on a malformed CIDR', SLOW, () => {
+    const run = synthWithEdit('environments/staging.ts', (s) => s.replace("'10.20.0.0/16'", "'10.20.0/16'"));
+    expectRejected(run, "environments/staging.ts: environment 'staging': 'network.vpcCidr' must be an IPv4 CIDR such as 10.20.0.0/16, got \"10.20.0/16\"");
+  });
+
+  it('stops when min in-sync replicas reach the broker count', SLOW, () => {
+    const run = synthWithEdit('environments/prod.ts', (s) => s.replace('minInSyncReplicas: 2,', 'minInSyncReplicas: 3,'));
+    expectRejected(run, "environments/prod.ts: environment 'prod': 'kafka.minInSyncReplicas' must be below kafka.brokers (3)", 'got 3');
+  });
+
+  it('validates every environment even when synthesizing only one', SLOW, () => {
+    const run = synthWithEdit('environments/prod.ts', (s) => s.replace('retainData: true', 'retainData: false'), ['--env', 'dev']);
+    expectRejected(run, "environments/prod.ts: environment 'prod': 'retainData' must be true in prod, so that no apply or sync can delete data, got false");
+  });
+
+  it('keeps the Terraform output when the Kubernetes side fails after it was synthesized', SLOW, () => {
+    const run = synthWithEdit('k8s/charts/platform-chart.ts', (s) =>
+      s.replace("super(scope, id, {", "if (props.env.name === 'prod') throw new Error('chart exploded');\n    super(scope, id, {"),
+    );
+    expectRejected(run, 'chart exploded');
+  });
+
+  it('rejects an unknown option and an unknown environment', SLOW, () => {
+    expectRejected(runSynth(project, ['--environment', 'dev']), "Unknown option '--environment'", 'usage: npm run synth');
+    expectRejected(runSynth(project, ['--env', 'qa']), "option '--env' must be one of dev, staging, prod, got 'qa'");
+  });
+});

@@ -1,0 +1,151 @@
+/**
+ * `npm run synth [-- --env <name>]`: validates every environment, then synthesizes the Terraform JSON
+ * (cdktf.out/stacks/<env>-<stack>/cdk.tf.json) and the Kubernetes manifests (k8s/rendered/<env>/**)
+ * of all environments or the chosen ones, in this process.
+ *
+ * Everything is first written to a staging folder inside the repository; only when both apps have
+ * succeeded are the old folders swapped out by renames, so a failed run leaves the previous output as it was.
+ */
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
+// The serializer cdktf itself writes manifest.json with, so a merged manifest is byte-identical to a full one.
+import stableStringify from 'json-stable-stringify';
+import { loadEnvironments } from '../environments/load';
+import { RENDERED_ROOT, STACKS, stackName } from '../environments/naming';
+import { ConfigError } from '../environments/problem';
+import { ENVIRONMENT_NAMES, type Environment } from '../environments/schema';
+import { synthesizeInfra } from '../infra/main';
+import { renderManifests } from '../k8s/main';
+
+const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..');
+const CDKTF_OUT = 'cdktf.out';
+const USAGE = `usage: npm run synth [-- --env <${ENVIRONMENT_NAMES.join('|')}>]...`;
+
+class UsageError extends Error {}
+
+function main(): void {
+  const selectedNames = parseOptions(process.argv.slice(2));
+  // Output depends on Git contents only: ignore the variables through which cdktf and cdk8s can be steered.
+  for (const name of ['CDKTF_OUTDIR', 'CDKTF_CONTEXT_JSON', 'CDKTF_TARGET_STACK_ID', 'SYNTH_HCL_OUTPUT', 'CDK8S_OUTDIR']) {
+    delete process.env[name];
+  }
+
+  const environments = loadEnvironments().filter((env) => selectedNames.includes(env.name));
+  const counts = synthesizeAtomically(environments);
+  const seconds = process.uptime().toFixed(1);
+  console.log(
+    `synth: ${selectedNames.join(', ')}: ${counts.stacks} stacks in ${CDKTF_OUT}/stacks, ` +
+      `${counts.manifests} manifests in ${RENDERED_ROOT} (${seconds} s)`,
+  );
+}
+
+function parseOptions(args: string[]): string[] {
+  let env: string[] | undefined;
+  try {
+    ({ values: { env } } = parseArgs({ args, options: { env: { type: 'string', multiple: true } }, strict: true }));
+  } catch (error) {
+    throw new UsageError(`${(error as Error).message}\n${USAGE}`);
+  }
+  const unknown = (env ?? []).filter((name) => !(ENVIRONMENT_NAMES as readonly string[]).includes(name));
+  if (unknown.length > 0) {
+    throw new UsageError(`option '--env' must be one of ${ENVIRONMENT_NAMES.join(', ')}, got '${unknown.join("', '")}'\n${USAGE}`);
+  }
+  return env === undefined ? [...ENVIRONMENT_NAMES] : ENVIRONMENT_NAMES.filter((name) => env.includes(name));
+}
+
+function synthesizeAtomically(environments: readonly Environment[]): { stacks: number; manifests: number } {
+  const staging = mkdtempSync(join(ROOT, '.synth-'));
+  try {
+    synthesizeInfra(environments, join(staging, CDKTF_OUT));
+    const manifests = renderManifests(environments);
+    for (const file of manifests) {
+      mkdirSync(dirname(join(staging, file.path)), { recursive: true });
+      writeFileSync(join(staging, file.path), file.content);
+    }
+    const targets = environments.flatMap((env) => [
+      ...STACKS.map((stack) => `${CDKTF_OUT}/stacks/${stackName(env.name, stack)}`),
+      `${RENDERED_ROOT}/${env.name}`,
+    ]);
+    const obsolete = environments.flatMap((env) => staleStackFolders(env.name));
+    const manifest = mergedCdktfManifest(staging, environments);
+    writeFileSync(join(staging, CDKTF_OUT, 'manifest.json'), manifest);
+    replaceAll(staging, [...targets, `${CDKTF_OUT}/manifest.json`], obsolete);
+    return { stacks: environments.length * STACKS.length, manifests: manifests.length };
+  } finally {
+    rmSync(staging, { recursive: true, force: true });
+  }
+}
+
+/** Stack folders of an environment that the app no longer defines (a removed stack must not linger). */
+function staleStackFolders(env: string): string[] {
+  const stacksDir = join(ROOT, CDKTF_OUT, 'stacks');
+  if (!existsSync(stacksDir)) return [];
+  const current = new Set(STACKS.map((stack) => stackName(env as Environment['name'], stack)));
+  return readdirSync(stacksDir)
+    .filter((name) => name.startsWith(`${env}-`) && !current.has(name))
+    .map((name) => `${CDKTF_OUT}/stacks/${name}`);
+}
+
+/**
+ * cdktf's manifest.json lists every stack, which `cdktf deploy --skip-synth` relies on. When only some
+ * environments are synthesized, the entries of the others are kept; serialized exactly as cdktf does.
+ */
+function mergedCdktfManifest(staging: string, environments: readonly Environment[]): string {
+  type Manifest = { version: string; stacks: Record<string, unknown> };
+  const fresh = JSON.parse(readFileSync(join(staging, CDKTF_OUT, 'manifest.json'), 'utf8')) as Manifest;
+  const existingPath = join(ROOT, CDKTF_OUT, 'manifest.json');
+  let kept: Record<string, unknown> = {};
+  if (existsSync(existingPath)) {
+    try {
+      const existing = JSON.parse(readFileSync(existingPath, 'utf8')) as Manifest;
+      const rebuilt = new Set(environments.map((env) => `${env.name}-`));
+      kept = Object.fromEntries(
+        Object.entries(existing.stacks ?? {}).filter(
+          ([name]) => ![...rebuilt].some((prefix) => name.startsWith(prefix)) && existsSync(join(ROOT, CDKTF_OUT, 'stacks', name)),
+        ),
+      );
+    } catch {
+      kept = {}; // an unreadable manifest is simply rebuilt from what this run synthesized
+    }
+  }
+  return stableStringify({ ...fresh, stacks: { ...kept, ...fresh.stacks } }, { space: 2 }) ?? '';
+}
+
+/**
+ * Moves each target from the staging folder into place and the old one aside; removes `obsolete`.
+ * Every step is a rename within one file system; if one fails, the steps already taken are undone.
+ */
+function replaceAll(staging: string, targets: readonly string[], obsolete: readonly string[]): void {
+  const aside = join(staging, '.previous');
+  const undo: Array<() => void> = [];
+  try {
+    for (const target of [...targets, ...obsolete]) {
+      const live = join(ROOT, target);
+      if (!existsSync(live)) continue;
+      const old = join(aside, target);
+      mkdirSync(dirname(old), { recursive: true });
+      renameSync(live, old);
+      undo.push(() => renameSync(old, live));
+    }
+    for (const target of targets) {
+      const live = join(ROOT, target);
+      mkdirSync(dirname(live), { recursive: true });
+      renameSync(join(staging, target), live);
+      undo.push(() => renameSync(live, join(staging, target)));
+    }
+  } catch (error) {
+    for (const step of undo.reverse()) step();
+    throw error;
+  }
+}
+
+try {
+  main();
+} catch (error) {
+  // Configuration and usage errors are the user's to fix and say how; anything else is a bug: show where.
+  const known = error instanceof ConfigError || error instanceof UsageError;
+  console.error(`synth: ${known ? error.message : (error as Error).stack ?? String(error)}\nNothing was written.`);
+  process.exitCode = 1;
+}
