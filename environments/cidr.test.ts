@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { cidrsOverlap, parseIpv4Cidr, type Ipv4Cidr } from './cidr';
+import { cidrsOverlap, parseIpv4Cidr, planSubnets, type Ipv4Cidr } from './cidr';
 
 const parsed = (text: string): Ipv4Cidr => {
   const result = parseIpv4Cidr(text);
@@ -32,5 +32,24 @@ describe('cidrsOverlap', () => {
     expect(cidrsOverlap(parsed('10.0.128.0/17'), parsed('10.0.0.0/16'))).toBe(true);
     expect(cidrsOverlap(parsed('10.0.0.0/16'), parsed('10.1.0.0/16'))).toBe(false);
     expect(cidrsOverlap(parsed('0.0.0.0/0'), parsed('192.168.0.0/24'))).toBe(true);
+  });
+});
+
+describe('planSubnets', () => {
+  it('puts private subnets in the first half and smaller public ones in the second', () => {
+    expect(planSubnets(parsed('10.30.0.0/16'), 3)).toEqual([
+      { private: '10.30.0.0/19', public: '10.30.128.0/21' },
+      { private: '10.30.32.0/19', public: '10.30.136.0/21' },
+      { private: '10.30.64.0/19', public: '10.30.144.0/21' },
+    ]);
+    expect(planSubnets(parsed('10.10.0.0/16'), 2)).toEqual([
+      { private: '10.10.0.0/18', public: '10.10.128.0/20' },
+      { private: '10.10.64.0/18', public: '10.10.144.0/20' },
+    ]);
+  });
+
+  it('refuses a VPC too small for subnets of at least /28', () => {
+    expect(planSubnets(parsed('10.0.0.0/23'), 3)).toHaveLength(3);
+    expect(planSubnets(parsed('10.0.0.0/24'), 3)).toEqual({ error: expect.stringContaining('use /23 or larger') });
   });
 });

@@ -39,3 +39,36 @@ export function cidrsOverlap(a: Ipv4Cidr, b: Ipv4Cidr): boolean {
 function formatIpv4(address: number): string {
   return [24, 16, 8, 0].map((shift) => Math.floor(address / 2 ** shift) % 256).join('.');
 }
+
+/** The subnets of one availability zone. */
+export interface AzSubnets {
+  /** Where nodes and pods run: the larger range, because the VPC CNI gives every pod a VPC address. */
+  readonly private: string;
+  /** Where NAT gateways and internet-facing load balancers live. */
+  readonly public: string;
+}
+
+/** The smallest subnet AWS allows. */
+const MIN_SUBNET_PREFIX = 28;
+
+/**
+ * Splits a VPC into a private and a public subnet per AZ, the same way for every environment:
+ * the first half of the VPC holds the private subnets (one equal slot per AZ, slots rounded up to a
+ * power of two), the second half the public ones at a quarter of that size. Pure, so the layout is
+ * reviewable in the synthesized JSON and checkable before synthesis.
+ * @returns the layout, or why the VPC is too small for that many AZs.
+ */
+export function planSubnets(vpc: Ipv4Cidr, azCount: number): AzSubnets[] | { readonly error: string } {
+  const slotBits = Math.ceil(Math.log2(Math.max(azCount, 1)));
+  const privatePrefix = vpc.prefixLength + 1 + slotBits;
+  const publicPrefix = privatePrefix + 2;
+  if (publicPrefix > MIN_SUBNET_PREFIX) {
+    const largest = MIN_SUBNET_PREFIX - 3 - slotBits;
+    return { error: `is too small for ${azCount} AZs: public subnets would be /${publicPrefix}, below the AWS minimum /28 (use /${largest} or larger)` };
+  }
+  const half = 2 ** (32 - vpc.prefixLength - 1);
+  return Array.from({ length: azCount }, (_, index) => ({
+    private: `${formatIpv4(vpc.network + index * 2 ** (32 - privatePrefix))}/${privatePrefix}`,
+    public: `${formatIpv4(vpc.network + half + index * 2 ** (32 - publicPrefix))}/${publicPrefix}`,
+  }));
+}

@@ -12,7 +12,10 @@ export const dev = {
     nodeGroups: [
       { name: 'general', instanceTypes: ['m7i.xlarge'], capacityType: 'SPOT', minSize: 1, desiredSize: 2, maxSize: 4, diskSizeGiB: 50 },
     ],
+    adminRoleArns: ['arn:aws:iam::111111111111:role/driftless-deploy'],
+    logRetentionDays: 7,
   },
+  dataLake: { noncurrentVersionDays: 7, logRetentionDays: 30 },
   kafka: {
     brokers: 1,
     controllers: 0,

@@ -24,7 +24,22 @@ export const NAMESPACES = {
   sparkOperator: 'spark-operator',
   monitoring: 'monitoring',
   pipelines: 'pipelines',
+  externalSecrets: 'external-secrets',
 } as const;
+
+/** A Kubernetes service account: what an EKS Pod Identity association binds an IAM role to. */
+export interface ServiceAccountRef {
+  readonly namespace: string;
+  readonly name: string;
+}
+
+/** Service accounts of platform workloads that call AWS APIs, each with a role of its own. */
+export const PLATFORM_SERVICE_ACCOUNTS = {
+  vpcCni: { namespace: 'kube-system', name: 'aws-node' },
+  ebsCsiController: { namespace: 'kube-system', name: 'ebs-csi-controller-sa' },
+  externalSecrets: { namespace: NAMESPACES.externalSecrets, name: 'external-secrets' },
+  sparkHistoryServer: { namespace: NAMESPACES.sparkOperator, name: 'spark-history-server' },
+} as const satisfies Record<string, ServiceAccountRef>;
 
 /** The components rendered under `k8s/rendered/<env>/`, each one folder that Argo CD syncs. */
 export const RENDERED_COMPONENTS = ['apps', 'platform', 'kafka', 'hdfs', 'monitoring', 'pipelines'] as const;
@@ -39,6 +54,12 @@ export const stackName = (env: EnvironmentName, stack: StackKind): string => `${
 export const bucketName = (env: Scope, purpose: BucketPurpose): string =>
   `${PROJECT}-${env.name}-${purpose}-${env.aws.accountId}-${env.aws.region}`;
 
+/** The VPC of an environment (its Name tag, by which the cluster stack finds it). */
+export const vpcName = (env: EnvironmentName): string => `${PROJECT}-${env}`;
+
+/** Tag that marks a subnet `public` or `private`, by which the cluster stack finds its subnets. */
+export const SUBNET_TIER_TAG = `${PROJECT}.io/subnet-tier`;
+
 /** The EKS cluster of an environment. */
 export const clusterName = (env: EnvironmentName): string => `${PROJECT}-${env}`;
 
@@ -50,6 +71,21 @@ export const workloadRoleName = (env: EnvironmentName, workload: string): string
 
 /** Service account a pipeline's Spark driver and executors run as, in NAMESPACES.pipelines. */
 export const pipelineServiceAccount = (pipeline: string): string => `spark-${pipeline}`;
+
+/** Secrets Manager names of an environment all start with this; External Secrets may read nothing else. */
+export const secretsPrefix = (env: EnvironmentName): string => `${PROJECT}/${env}/`;
+
+/** Where a pipeline's job code is published, in the artifacts bucket. */
+export const artifactsPrefix = (pipeline: string): string => `pipelines/${pipeline}/`;
+
+/** Where a pipeline keeps its streaming checkpoints (Kafka offsets, state), in the checkpoints bucket. */
+export const checkpointPrefix = (pipeline: string): string => `${pipeline}/`;
+
+/** Prefix of the logs bucket where every Spark application writes its event log for the History Server. */
+export const SPARK_EVENT_LOG_PREFIX = 'spark-events/';
+
+/** Key of a stack's state object in the environment's state bucket. */
+export const stateKey = (env: EnvironmentName, stack: StackKind): string => `${PROJECT}/${stackName(env, stack)}.tfstate`;
 
 /** IAM role of a pipeline. */
 export const pipelineRoleName = (env: EnvironmentName, pipeline: string): string =>

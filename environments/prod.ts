@@ -3,7 +3,7 @@ import type { EnvironmentInput } from './schema';
 /** Production: three AZs, a NAT gateway per AZ, HA everywhere, and data that no apply or sync may delete. */
 export const prod = {
   name: 'prod',
-  aws: { accountId: '333333333333', region: 'eu-central-1' },
+  aws: { accountId: '333333333333', region: 'eu-central-1', stateBucket: 'driftless-tfstate-333333333333' },
   network: { vpcCidr: '10.30.0.0/16', azCount: 3, natGateways: 3, interfaceEndpoints: true, flowLogRetentionDays: 365 },
   cluster: {
     kubernetesVersion: '1.34',
@@ -12,7 +12,10 @@ export const prod = {
     nodeGroups: [
       { name: 'general', instanceTypes: ['m7i.2xlarge'], capacityType: 'ON_DEMAND', minSize: 3, desiredSize: 6, maxSize: 12, diskSizeGiB: 200 },
     ],
+    adminRoleArns: ['arn:aws:iam::333333333333:role/driftless-deploy'],
+    logRetentionDays: 365,
   },
+  dataLake: { noncurrentVersionDays: 90, intelligentTieringAfterDays: 30, logRetentionDays: 365 },
   kafka: {
     brokers: 3,
     controllers: 3,

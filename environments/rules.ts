@@ -1,4 +1,4 @@
-import { parseIpv4Cidr } from './cidr';
+import { parseIpv4Cidr, planSubnets } from './cidr';
 import type { Environment } from './schema';
 
 /** A broken cross-field rule, located at the field that should change. */
@@ -93,6 +93,29 @@ export const CROSS_FIELD_RULES: readonly CrossFieldRule[] = [
         value: hdfs.journalnodes,
         rule: 'must be at least 3 when hdfs.namenodes is 2 (HA needs a journal quorum that survives one loss)',
       }),
+  },
+  {
+    reads: ['network.vpcCidr', 'network.azCount'],
+    check: ({ network }) => {
+      const vpc = parseIpv4Cidr(network.vpcCidr);
+      const layout = 'error' in vpc ? vpc : planSubnets(vpc, network.azCount);
+      return when('error' in layout, {
+        field: 'network.vpcCidr',
+        value: network.vpcCidr,
+        rule: 'error' in layout ? layout.error : '',
+      });
+    },
+  },
+  {
+    reads: ['cluster.adminRoleArns', 'aws.accountId'],
+    check: ({ cluster, aws }) =>
+      cluster.adminRoleArns.flatMap((arn, index) =>
+        when(arn.split(':')[4] !== aws.accountId, {
+          field: `cluster.adminRoleArns.${index}`,
+          value: arn,
+          rule: `must be a role in the environment's account ${aws.accountId}`,
+        }),
+      ),
   },
   {
     reads: ['network.natGateways', 'network.azCount'],

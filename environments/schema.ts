@@ -28,6 +28,8 @@ const cidr = (minPrefix: number, maxPrefix: number) =>
 // AWS tag values: letters, digits, spaces and _.:/=+-@, at most 256 characters.
 const tagValue = text(/^[A-Za-z0-9 _.:/=+@-]{1,256}$/, 'must be 1-256 characters of letters, digits, spaces and _.:/=+-@');
 
+const bucket = text(/^(?!xn--)(?!.*\.\.)[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/, 'must be an S3 bucket name: 3-63 lower-case letters, digits, dots and dashes');
+
 const NodeGroup = z.strictObject({
   name: text(/^[a-z][a-z0-9-]{0,30}$/, 'must be lower-case letters, digits and dashes, starting with a letter, at most 31 characters'),
   instanceTypes: z.array(text(/^[a-z0-9-]+\.[a-z0-9]+$/, 'must be an EC2 instance type such as m7i.xlarge'))
@@ -48,6 +50,8 @@ export const Environment = z.strictObject({
   aws: z.strictObject({
     accountId: text(/^\d{12}$/, 'must be a 12-digit AWS account id'),
     region: text(/^[a-z]{2}(-gov|-iso[a-z]*)?-[a-z]+-\d$/, 'must be an AWS region such as eu-central-1'),
+    // Absent: Terraform keeps state in local files (fine for a first try, not for a team).
+    stateBucket: bucket.optional(),
   }),
   network: z.strictObject({
     vpcCidr: cidr(16, 24),
@@ -61,6 +65,14 @@ export const Environment = z.strictObject({
     privateEndpoint: z.boolean(),
     publicAccessCidrs: z.array(cidr(0, 32)),
     nodeGroups: z.array(NodeGroup).min(1, 'must define at least one node group'),
+    adminRoleArns: z.array(text(/^arn:aws[a-z-]*:iam::\d{12}:role\/[\w+=,.@/-]{1,512}$/, 'must be an IAM role ARN such as arn:aws:iam::111111111111:role/platform-admin'))
+      .min(1, 'must name at least one IAM role that administers the cluster (e.g. the deploy role)'),
+    logRetentionDays: whole(1, 3653),
+  }),
+  dataLake: z.strictObject({
+    noncurrentVersionDays: whole(1, 3650),
+    intelligentTieringAfterDays: whole(0, 3650).optional(),
+    logRetentionDays: whole(1, 3653),
   }),
   kafka: z.strictObject({
     brokers: whole(1, 99),

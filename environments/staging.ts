@@ -3,7 +3,7 @@ import type { EnvironmentInput } from './schema';
 /** Staging: the shape of prod (HA, dedicated controllers, private endpoint) at a smaller size. */
 export const staging = {
   name: 'staging',
-  aws: { accountId: '222222222222', region: 'eu-central-1' },
+  aws: { accountId: '222222222222', region: 'eu-central-1', stateBucket: 'driftless-tfstate-222222222222' },
   network: { vpcCidr: '10.20.0.0/16', azCount: 3, natGateways: 1, interfaceEndpoints: true, flowLogRetentionDays: 30 },
   cluster: {
     kubernetesVersion: '1.34',
@@ -12,7 +12,10 @@ export const staging = {
     nodeGroups: [
       { name: 'general', instanceTypes: ['m7i.xlarge'], capacityType: 'ON_DEMAND', minSize: 3, desiredSize: 3, maxSize: 6, diskSizeGiB: 100 },
     ],
+    adminRoleArns: ['arn:aws:iam::222222222222:role/driftless-deploy'],
+    logRetentionDays: 30,
   },
+  dataLake: { noncurrentVersionDays: 30, logRetentionDays: 90 },
   kafka: {
     brokers: 3,
     controllers: 3,

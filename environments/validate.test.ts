@@ -54,6 +54,10 @@ describe('field rules', () => {
     ['a git URL without scheme', withValues(dev, { 'gitops.repoUrl': 'github.com/x/y' }), 'gitops.repoUrl', 'must be a Git URL'],
     ['a revision with spaces', withValues(dev, { 'gitops.revision': 'my branch' }), 'gitops.revision', 'without spaces'],
     ['retainData as text', withValues(dev, { retainData: 'yes' }), 'retainData', 'must be a boolean'],
+    ['an invalid state bucket name', withValues(dev, { 'aws.stateBucket': 'My_State' }), 'aws.stateBucket', 'must be an S3 bucket name'],
+    ['an admin that is not a role ARN', withValues(dev, { 'cluster.adminRoleArns': ['admin'] }), 'cluster.adminRoleArns.0', 'must be an IAM role ARN'],
+    ['no cluster admin', withValues(dev, { 'cluster.adminRoleArns': [] }), 'cluster.adminRoleArns', 'must name at least one IAM role'],
+    ['a zero noncurrent-version retention', withValues(dev, { 'dataLake.noncurrentVersionDays': 0 }), 'dataLake.noncurrentVersionDays', 'must be at least 1'],
   ];
   it.each(cases)('rejects %s', (_, input, field, rule) => {
     const problems = problemsOf(input, 'dev');
@@ -135,6 +139,20 @@ describe('cross-field rules', () => {
       withValues(prod, { 'hdfs.namenodes': 2, 'hdfs.journalnodes': 1 }),
       'hdfs.journalnodes',
       'must be at least 3 when hdfs.namenodes is 2',
+    ],
+    [
+      'a VPC large enough for a public and a private subnet per AZ',
+      withValues(prod, { 'network.vpcCidr': '10.30.0.0/23' }),
+      withValues(prod, { 'network.vpcCidr': '10.30.0.0/24' }),
+      'network.vpcCidr',
+      'is too small for 3 AZs: public subnets would be /29, below the AWS minimum /28 (use /23 or larger)',
+    ],
+    [
+      'cluster admins from the environment account',
+      withValues(prod, { 'cluster.adminRoleArns': ['arn:aws:iam::333333333333:role/ops'] }),
+      withValues(prod, { 'cluster.adminRoleArns': ['arn:aws:iam::333333333333:role/ops', 'arn:aws:iam::999999999999:role/ops'] }),
+      'cluster.adminRoleArns.1',
+      "must be a role in the environment's account 333333333333",
     ],
     [
       'at most one NAT gateway per AZ',

@@ -1,4 +1,4 @@
-import type { core } from 'zod';
+import type { core, ZodType } from 'zod';
 import { CROSS_FIELD_RULES } from './rules';
 import { Environment } from './schema';
 import type { Problem } from './problem';
@@ -14,13 +14,13 @@ export type ValidationResult =
  */
 export function validateEnvironment(input: unknown, expectedName: string, file: string): ValidationResult {
   const subject = `environment '${expectedName}'`;
-  const located = (field: string, value: unknown, rule: string): Problem => ({ subject, file, field, value, rule });
+  const located: Locate = (field, value, rule) => ({ subject, file, field, value, rule });
 
   const parsed = Environment.safeParse(input);
-  const fieldProblems = parsed.success ? [] : parsed.error.issues.flatMap((issue) => describeIssue(issue, input, located));
-  const badFields = fieldProblems.map((p) => p.field);
+  const fieldLevel = parsed.success ? [] : describeIssues(Environment, parsed.error.issues, input, located);
+  const badFields = fieldLevel.map((p) => p.field);
 
-  const problems = [...fieldProblems];
+  const problems = [...fieldLevel];
   const name = valueAt(input, 'name');
   if (!badFields.some((bad) => overlaps('name', bad)) && name !== expectedName) {
     problems.push(located('name', name, `must be '${expectedName}', the name of its file`));
@@ -35,17 +35,21 @@ export function validateEnvironment(input: unknown, expectedName: string, file: 
     : { ok: false, problems };
 }
 
-function describeIssue(
-  issue: core.$ZodIssue,
-  input: unknown,
-  located: (field: string, value: unknown, rule: string) => Problem,
-): Problem[] {
+/** Builds a Problem for a field of the file being validated. */
+export type Locate = (field: string, value: unknown, rule: string) => Problem;
+
+/** Turns zod's issues into Problems that name the field, the value as written and the rule. */
+export function describeIssues(schema: ZodType, issues: readonly core.$ZodIssue[], input: unknown, located: Locate): Problem[] {
+  return issues.flatMap((issue) => describeIssue(schema, issue, input, located));
+}
+
+function describeIssue(schema: ZodType, issue: core.$ZodIssue, input: unknown, located: Locate): Problem[] {
   const field = issue.path.join('.');
   const value = valueAt(input, field);
   switch (issue.code) {
     case 'unrecognized_keys':
       return issue.keys.map((key) =>
-        located(field === '' ? key : `${field}.${key}`, valueAt(value, key), `is not a known field (known: ${knownKeys(issue.path)})`),
+        located(field === '' ? key : `${field}.${key}`, valueAt(value, key), `is not a known field${knownKeys(schema, issue.path)}`),
       );
     case 'invalid_type':
       if (value === undefined) return [located(field, value, 'is required')];
@@ -53,19 +57,21 @@ function describeIssue(
       return [located(field, value, `must be ${/^[aeiou]/.test(issue.expected) ? 'an' : 'a'} ${issue.expected}`)];
     case 'invalid_value':
       return [located(field, value, `must be one of ${issue.values.map((v) => JSON.stringify(v)).join(', ')}`)];
+    case 'invalid_union':
+      return [located(field, value, issue.message)];
     default:
       return [located(field, value, issue.message)];
   }
 }
 
-function knownKeys(path: readonly PropertyKey[]): string {
-  let shape: unknown = Environment;
+function knownKeys(schema: ZodType, path: readonly PropertyKey[]): string {
+  let shape: unknown = schema;
   for (const key of path) {
     const def = (shape as { def?: { shape?: Record<string, unknown>; element?: unknown } }).def;
     shape = typeof key === 'number' ? def?.element : def?.shape?.[String(key)];
   }
   const keys = Object.keys((shape as { def?: { shape?: object } } | undefined)?.def?.shape ?? {});
-  return keys.join(', ');
+  return keys.length === 0 ? '' : ` (known: ${keys.join(', ')})`;
 }
 
 /** Reads a dotted path from plain data; undefined when any step is missing. */
@@ -78,6 +84,6 @@ export function valueAt(data: unknown, path: string): unknown {
 }
 
 /** Whether one field path contains the other (a bad `kafka` makes every `kafka.*` read unsafe). */
-function overlaps(a: string, b: string): boolean {
+export function overlaps(a: string, b: string): boolean {
   return b === '' || a === b || a.startsWith(`${b}.`) || b.startsWith(`${a}.`);
 }

@@ -17,6 +17,8 @@ import { RENDERED_ROOT, STACKS, stackName } from '../environments/naming';
 import { ConfigError } from '../environments/problem';
 import { ENVIRONMENT_NAMES, type Environment } from '../environments/schema';
 import { synthesizeInfra } from '../infra/main';
+import { loadPipelines } from '../pipelines/load';
+import type { Pipeline } from '../pipelines/schema';
 import { renderManifests } from '../k8s/main';
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..');
@@ -25,7 +27,7 @@ const USAGE = `usage: npm run synth [-- --env <${ENVIRONMENT_NAMES.join('|')}>].
 
 class UsageError extends Error {}
 
-function main(): void {
+async function main(): Promise<void> {
   const selectedNames = parseOptions(process.argv.slice(2));
   // Output depends on Git contents only: ignore the variables through which cdktf and cdk8s can be steered.
   for (const name of ['CDKTF_OUTDIR', 'CDKTF_CONTEXT_JSON', 'CDKTF_TARGET_STACK_ID', 'SYNTH_HCL_OUTPUT', 'CDK8S_OUTDIR']) {
@@ -33,7 +35,8 @@ function main(): void {
   }
 
   const environments = loadEnvironments().filter((env) => selectedNames.includes(env.name));
-  const counts = synthesizeAtomically(environments);
+  const pipelines = await loadPipelines();
+  const counts = synthesizeAtomically(environments, pipelines);
   const seconds = process.uptime().toFixed(1);
   console.log(
     `synth: ${selectedNames.join(', ')}: ${counts.stacks} stacks in ${CDKTF_OUT}/stacks, ` +
@@ -55,10 +58,10 @@ function parseOptions(args: string[]): string[] {
   return env === undefined ? [...ENVIRONMENT_NAMES] : ENVIRONMENT_NAMES.filter((name) => env.includes(name));
 }
 
-function synthesizeAtomically(environments: readonly Environment[]): { stacks: number; manifests: number } {
+function synthesizeAtomically(environments: readonly Environment[], pipelines: readonly Pipeline[]): { stacks: number; manifests: number } {
   const staging = mkdtempSync(join(ROOT, '.synth-'));
   try {
-    synthesizeInfra(environments, join(staging, CDKTF_OUT));
+    synthesizeInfra(environments, pipelines, join(staging, CDKTF_OUT));
     const manifests = renderManifests(environments);
     for (const file of manifests) {
       mkdirSync(dirname(join(staging, file.path)), { recursive: true });
@@ -142,7 +145,7 @@ function replaceAll(staging: string, targets: readonly string[], obsolete: reado
 }
 
 try {
-  main();
+  await main();
 } catch (error) {
   // Configuration and usage errors are the user's to fix and say how; anything else is a bug: show where.
   const known = error instanceof ConfigError || error instanceof UsageError;
