@@ -1,7 +1,7 @@
-import { LocalBackend, TerraformStack } from 'cdktf';
+import { LocalBackend, S3Backend, TerraformStack } from 'cdktf';
 import { AwsProvider } from '@cdktf/provider-aws/lib/provider';
 import type { Construct } from 'constructs';
-import { PROJECT, stackName, type StackKind } from '../../environments/naming';
+import { PROJECT, stackName, stateKey, type StackKind } from '../../environments/naming';
 import type { Environment } from '../../environments/schema';
 
 /** Props of every stack of an environment. */
@@ -32,9 +32,17 @@ export class EnvironmentStack extends TerraformStack {
       defaultTags: [{ tags: environmentTags(props.env) }],
     });
 
-    // Relative to cdktf.out/stacks/<id>/, where Terraform runs: the state sits in the repository root
-    // (git-ignored) and outlives the synth output; the path holds nothing of this machine.
-    new LocalBackend(this, { path: `../../../terraform.${id}.tfstate` });
+    // S3 native locking (use_lockfile) needs Terraform 1.10; cdktf 0.21 has no field for it, hence the overrides.
+    this.addOverride('terraform.required_version', '>= 1.10.0');
+    const { stateBucket, region } = props.env.aws;
+    if (stateBucket !== undefined) {
+      new S3Backend(this, { bucket: stateBucket, key: stateKey(props.env.name, props.kind), region, encrypt: true });
+      this.addOverride('terraform.backend.s3.use_lockfile', true);
+    } else {
+      // Relative to cdktf.out/stacks/<id>/, where Terraform runs: the state sits in the repository root
+      // (git-ignored) and outlives the synth output; the path holds nothing of this machine.
+      new LocalBackend(this, { path: `../../../terraform.${id}.tfstate` });
+    }
   }
 }
 

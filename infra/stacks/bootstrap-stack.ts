@@ -1,29 +1,108 @@
 import { DataAwsEksCluster } from '@cdktf/provider-aws/lib/data-aws-eks-cluster';
 import { DataAwsEksClusterAuth } from '@cdktf/provider-aws/lib/data-aws-eks-cluster-auth';
+import { HelmProvider } from '@cdktf/provider-helm/lib/provider';
+import { Release } from '@cdktf/provider-helm/lib/release';
 import { KubernetesProvider } from '@cdktf/provider-kubernetes/lib/provider';
 import { NamespaceV1 } from '@cdktf/provider-kubernetes/lib/namespace-v1';
 import { Fn } from 'cdktf';
 import type { Construct } from 'constructs';
-import { clusterName, NAMESPACES } from '../../environments/naming';
+import { clusterName, NAMESPACES, renderedPath } from '../../environments/naming';
 import type { Environment } from '../../environments/schema';
 import { EnvironmentStack } from '../constructs/environment-stack';
+import { ARGO_CD_APPS_CHART, ARGO_CD_CHART } from '../versions';
+
+/** The subset of the argo-cd chart's values this platform sets. */
+interface ArgoCdValues {
+  readonly crds: { readonly install: boolean; readonly keep: boolean };
+  readonly global: { readonly logging: { readonly format: 'json' } };
+  readonly configs: {
+    readonly cm: Readonly<Record<string, string>>;
+    readonly params: Readonly<Record<string, string | boolean>>;
+  };
+  readonly dex: { readonly enabled: boolean };
+  readonly notifications: { readonly enabled: boolean };
+}
+
+/** An Argo CD Application as the argocd-apps chart takes it. */
+interface RootApplication {
+  readonly namespace: string;
+  readonly finalizers: readonly string[];
+  readonly project: string;
+  readonly source: { readonly repoURL: string; readonly targetRevision: string; readonly path: string; readonly directory: { readonly recurse: boolean } };
+  readonly destination: { readonly server: string; readonly namespace: string };
+  readonly syncPolicy: {
+    readonly automated: { readonly prune: boolean; readonly selfHeal: boolean };
+    readonly syncOptions: readonly string[];
+    readonly retry: { readonly limit: number; readonly backoff: { readonly duration: string; readonly factor: number; readonly maxDuration: string } };
+  };
+}
+
+/** Name of the app of apps in Argo CD. */
+export const ROOT_APPLICATION = 'driftless-root';
 
 /**
- * `<env>-bootstrap`: installs Argo CD into the cluster. A separate apply from `<env>-cluster`, with
- * providers configured from data sources, so that they never point at a cluster that does not exist yet.
+ * `<env>-bootstrap`: installs Argo CD and the root Application that makes it sync `k8s/rendered/<env>/apps`.
+ * A separate apply from `<env>-cluster`, with providers configured from data sources, so that they never
+ * point at a cluster that does not exist yet.
  */
 export class BootstrapStack extends EnvironmentStack {
   constructor(scope: Construct, env: Environment) {
     super(scope, { env, kind: 'bootstrap' });
     const cluster = new DataAwsEksCluster(this, 'cluster', { name: clusterName(env.name) });
     const auth = new DataAwsEksClusterAuth(this, 'cluster-auth', { name: clusterName(env.name) });
-    new KubernetesProvider(this, 'kubernetes', {
+    const connection = {
       host: cluster.endpoint,
       clusterCaCertificate: Fn.base64decode(cluster.certificateAuthority.get(0).data),
       token: auth.token,
+    };
+    new KubernetesProvider(this, 'kubernetes', connection);
+    new HelmProvider(this, 'helm', { kubernetes: connection });
+
+    const namespace = new NamespaceV1(this, 'argocd-namespace', {
+      // Argo CD's repo server and controller meet `restricted`; enforcing it keeps it that way.
+      metadata: { name: NAMESPACES.argocd, labels: { 'pod-security.kubernetes.io/enforce': 'restricted' } },
     });
-    new NamespaceV1(this, 'argocd-namespace', {
-      metadata: { name: NAMESPACES.argocd, labels: { 'pod-security.kubernetes.io/enforce': 'baseline' } },
+
+    const values: ArgoCdValues = {
+      // Deleting the CRDs would delete every Application, and with them the platform: keep them on uninstall.
+      crds: { install: true, keep: true },
+      global: { logging: { format: 'json' } },
+      configs: {
+        cm: { 'application.resourceTrackingMethod': 'annotation', 'timeout.reconciliation': '180s' },
+        params: { 'server.insecure': false },
+      },
+      dex: { enabled: false },
+      notifications: { enabled: false },
+    };
+    const argoCd = new Release(this, 'argocd', {
+      name: 'argocd',
+      namespace: namespace.metadata.name,
+      ...ARGO_CD_CHART,
+      values: [JSON.stringify(values)],
+      atomic: true,
+      wait: true,
+      timeout: 600,
+    });
+
+    const root: RootApplication = {
+      namespace: NAMESPACES.argocd,
+      // Deleting the root Application must not cascade into everything it created.
+      finalizers: [],
+      project: 'default',
+      source: { repoURL: env.gitops.repoUrl, targetRevision: env.gitops.revision, path: renderedPath(env.name, 'apps'), directory: { recurse: true } },
+      destination: { server: 'https://kubernetes.default.svc', namespace: NAMESPACES.argocd },
+      syncPolicy: {
+        automated: { prune: true, selfHeal: true },
+        syncOptions: ['ServerSideApply=true'],
+        retry: { limit: 10, backoff: { duration: '10s', factor: 2, maxDuration: '5m' } },
+      },
+    };
+    new Release(this, 'root-application', {
+      name: 'argocd-root-application',
+      namespace: namespace.metadata.name,
+      ...ARGO_CD_APPS_CHART,
+      values: [JSON.stringify({ applications: { [ROOT_APPLICATION]: root } })],
+      dependsOn: [argoCd],
     });
   }
 }

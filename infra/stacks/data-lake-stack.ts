@@ -1,14 +1,22 @@
 import { KmsAlias } from '@cdktf/provider-aws/lib/kms-alias';
 import { KmsKey } from '@cdktf/provider-aws/lib/kms-key';
 import type { Construct } from 'constructs';
-import { dataKeyAlias } from '../../environments/naming';
+import { bucketName, BUCKETS, dataKeyAlias, PROJECT } from '../../environments/naming';
 import type { Environment } from '../../environments/schema';
+import { DataLakeBucket } from '../constructs/data-lake-bucket';
 import { EnvironmentStack } from '../constructs/environment-stack';
 
-/** `<env>-data-lake`: the customer-managed key that encrypts the data lake. */
+/**
+ * `<env>-data-lake`: the customer-managed key and the five buckets. Every bucket logs its access to the
+ * logs bucket. The logs bucket itself is encrypted with SSE-S3, because S3 server access logging can only
+ * deliver to a bucket whose default encryption is SSE-S3; Spark still writes its event logs there with
+ * SSE-KMS per object (see the Spark defaults on the Kubernetes side).
+ */
 export class DataLakeStack extends EnvironmentStack {
-  /** The key every bucket of the environment is encrypted with. */
+  /** The key every data bucket of the environment is encrypted with. */
   readonly dataKey: KmsKey;
+  /** The buckets, by purpose. */
+  readonly buckets: ReadonlyMap<(typeof BUCKETS)[number], DataLakeBucket>;
 
   constructor(scope: Construct, env: Environment) {
     super(scope, { env, kind: 'data-lake' });
@@ -20,5 +28,39 @@ export class DataLakeStack extends EnvironmentStack {
       lifecycle: { preventDestroy: env.retainData },
     });
     new KmsAlias(this, 'data-key-alias', { name: dataKeyAlias(env.name), targetKeyId: this.dataKey.keyId });
+
+    const logs = bucketName(env, 'logs');
+    const buckets = new Map<(typeof BUCKETS)[number], DataLakeBucket>();
+    for (const purpose of BUCKETS) {
+      const isLogBucket = purpose === 'logs';
+      buckets.set(
+        purpose,
+        new DataLakeBucket(this, purpose, {
+          bucketName: bucketName(env, purpose),
+          kmsKeyArn: isLogBucket ? undefined : this.dataKey.arn,
+          retain: env.retainData,
+          accessLogBucket: isLogBucket ? undefined : logs,
+          noncurrentVersionDays: env.dataLake.noncurrentVersionDays,
+          intelligentTieringAfterDays: purpose === 'raw' || purpose === 'curated' ? env.dataLake.intelligentTieringAfterDays : undefined,
+          expireAfterDays: isLogBucket ? env.dataLake.logRetentionDays : undefined,
+          extraPolicyStatements: isLogBucket
+            ? [
+                {
+                  Sid: 'AllowServerAccessLogsFromThisEnvironment',
+                  Effect: 'Allow',
+                  Principal: { Service: 'logging.s3.amazonaws.com' },
+                  Action: 's3:PutObject',
+                  Resource: `arn:aws:s3:::${logs}/*`,
+                  Condition: {
+                    StringEquals: { 'aws:SourceAccount': env.aws.accountId },
+                    ArnLike: { 'aws:SourceArn': `arn:aws:s3:::${PROJECT}-${env.name}-*` },
+                  },
+                },
+              ]
+            : [],
+        }),
+      );
+    }
+    this.buckets = buckets;
   }
 }

@@ -1,0 +1,151 @@
+import { describe, expect, it } from 'vitest';
+import { loadEnvironments } from '../../environments/load';
+import { bucketName } from '../../environments/naming';
+import { loadPipelines } from '../../pipelines/load';
+import type { Pipeline } from '../../pipelines/schema';
+import { stackOf, synthesizeStacks } from '../synthesized-stacks';
+import { EKS_ADDON_VERSIONS, EKS_ADDONS } from '../versions';
+
+const environments = loadEnvironments();
+const pipelines = await loadPipelines();
+const DATA_KEY = '${data.aws_kms_alias.data-key.target_key_arn}';
+
+describe.each(environments)('the $name cluster', (env) => {
+  const stack = stackOf(synthesizeStacks(env, pipelines), env.name, 'cluster');
+  const [cluster] = Object.values(stack.resources('aws_eks_cluster'));
+  const roles = Object.entries(stack.resources('aws_iam_role'));
+  const inlinePolicy = (roleName: string) => {
+    const [ref] = roles.find(([, r]) => r.name === roleName)!;
+    const policy = Object.values(stack.resources('aws_iam_role_policy')).find((p) => p.role === `\${aws_iam_role.${ref}.id}`);
+    return JSON.parse(policy!.policy).Statement as any[];
+  };
+
+  it('runs the environment EKS version in the private subnets found by tag', () => {
+    expect(cluster).toMatchObject({ name: `driftless-${env.name}`, version: env.cluster.kubernetesVersion });
+    expect(cluster!.vpc_config.subnet_ids).toBe('${data.aws_subnets.private-subnets.ids}');
+    expect(stack.dataSources('aws_subnets')['private-subnets']!.filter).toContainEqual({ name: 'tag:driftless.io/subnet-tier', values: ['private'] });
+  });
+
+  it(env.cluster.privateEndpoint ? 'has a private API endpoint only' : 'has a public API endpoint open only to the configured networks', () => {
+    expect(cluster!.vpc_config.endpoint_private_access).toBe(true);
+    expect(cluster!.vpc_config.endpoint_public_access).toBe(!env.cluster.privateEndpoint);
+    expect(cluster!.vpc_config.public_access_cidrs).toEqual(env.cluster.privateEndpoint ? undefined : env.cluster.publicAccessCidrs);
+  });
+
+  it('envelope-encrypts secrets with a rotated key and ships all control-plane logs', () => {
+    const [keyRef] = Object.entries(stack.resources('aws_kms_key')).find(([, k]) => k.description.includes('secrets'))!;
+    expect(stack.resources('aws_kms_key')[keyRef]!.enable_key_rotation).toBe(true);
+    expect(cluster!.encryption_config).toEqual({ resources: ['secrets'], provider: { key_arn: `\${aws_kms_key.${keyRef}.arn}` } });
+    expect(cluster!.enabled_cluster_log_types).toEqual(expect.arrayContaining(['api', 'audit', 'authenticator']));
+    expect(Object.values(stack.resources('aws_cloudwatch_log_group'))).toEqual([
+      expect.objectContaining({ name: `/aws/eks/driftless-${env.name}/cluster`, retention_in_days: env.cluster.logRetentionDays }),
+    ]);
+  });
+
+  it('grants access only through API access entries for the configured admin roles', () => {
+    expect(cluster!.access_config).toEqual({ authentication_mode: 'API', bootstrap_cluster_creator_admin_permissions: false });
+    expect(Object.values(stack.resources('aws_eks_access_entry')).map((e) => e.principal_arn)).toEqual(env.cluster.adminRoleArns);
+    expect(Object.values(stack.resources('aws_eks_access_policy_association'))).toHaveLength(env.cluster.adminRoleArns.length);
+  });
+
+  it('protects the cluster from deletion exactly when data is retained', () => {
+    expect(cluster!.deletion_protection).toBe(env.retainData);
+  });
+
+  it('launches nodes in private subnets with IMDSv2 (hop limit 1) and encrypted gp3 volumes', () => {
+    const groups = Object.values(stack.resources('aws_eks_node_group'));
+    expect(groups.map((g) => g.node_group_name)).toEqual(env.cluster.nodeGroups.map((g) => g.name));
+    for (const template of Object.values(stack.resources('aws_launch_template'))) {
+      expect(template.metadata_options).toEqual({ http_endpoint: 'enabled', http_tokens: 'required', http_put_response_hop_limit: 1 });
+      expect(template.block_device_mappings).toEqual([
+        expect.objectContaining({ ebs: expect.objectContaining({ encrypted: 'true', volume_type: 'gp3' }) }),
+      ]);
+    }
+    for (const group of groups) {
+      expect(group.subnet_ids).toBe('${data.aws_subnets.private-subnets.ids}');
+      expect(group.launch_template.id).toMatch(/^\$\{aws_launch_template\./);
+    }
+  });
+
+  it('installs every add-on at its pinned version', () => {
+    const addons = Object.values(stack.resources('aws_eks_addon'));
+    expect(addons.map((a) => a.addon_name).sort()).toEqual([...EKS_ADDONS].sort());
+    for (const addon of addons) {
+      expect(addon.addon_version).toBe(EKS_ADDON_VERSIONS[env.cluster.kubernetesVersion][addon.addon_name as (typeof EKS_ADDONS)[number]]);
+    }
+  });
+
+  it('binds a role to each workload service account through Pod Identity, trusted only for this cluster', () => {
+    const associations = Object.values(stack.resources('aws_eks_pod_identity_association')).map((a) => `${a.namespace}/${a.service_account}`);
+    expect(associations.sort()).toEqual(
+      ['external-secrets/external-secrets', 'spark-operator/spark-history-server', ...pipelines.map((p) => `pipelines/spark-${p.name}`)].sort(),
+    );
+    const addonAssociations = Object.values(stack.resources('aws_eks_addon')).flatMap((a) => (a.pod_identity_association ?? []).map((p: any) => p.service_account));
+    expect(addonAssociations.sort()).toEqual(['aws-node', 'ebs-csi-controller-sa']);
+    const podRoles = roles.filter(([, r]) => JSON.parse(r.assume_role_policy).Statement[0].Principal.Service === 'pods.eks.amazonaws.com');
+    expect(podRoles).toHaveLength(associations.length + addonAssociations.length);
+    const trusted = podRoles.map(([, role]) => {
+      const [statement] = JSON.parse(role.assume_role_policy).Statement;
+      expect(statement).toMatchObject({ Effect: 'Allow', Action: ['sts:AssumeRole', 'sts:TagSession'] });
+      const tags = statement.Condition.StringEquals;
+      expect(tags['aws:RequestTag/eks-cluster-arn']).toBe(`arn:aws:eks:${env.aws.region}:${env.aws.accountId}:cluster/driftless-${env.name}`);
+      return `${tags['aws:RequestTag/kubernetes-namespace']}/${tags['aws:RequestTag/kubernetes-service-account']}`;
+    });
+    expect(trusted.sort()).toEqual([...associations, 'kube-system/aws-node', 'kube-system/ebs-csi-controller-sa'].sort());
+  });
+
+  it('limits the daily-sales role to its own prefixes and actions', () => {
+    const object = (bucket: 'raw' | 'curated' | 'artifacts' | 'checkpoints' | 'logs', prefix: string) => `arn:aws:s3:::${bucketName(env, bucket)}/${prefix}*`;
+    const statements = inlinePolicy(`driftless-${env.name}-pipeline-daily-sales`);
+    const bySid = Object.fromEntries(statements.map((s) => [s.Sid, s]));
+    expect(bySid.ReadObjects.Resource.sort()).toEqual(
+      [object('raw', 'sales/'), object('artifacts', 'pipelines/daily-sales/'), object('curated', 'daily-sales/'), object('curated', 'errors/daily-sales/'), object('checkpoints', 'daily-sales/'), object('logs', 'spark-events/')].sort(),
+    );
+    expect(bySid.WriteObjects.Resource.sort()).toEqual(
+      [object('curated', 'daily-sales/'), object('curated', 'errors/daily-sales/'), object('checkpoints', 'daily-sales/'), object('logs', 'spark-events/')].sort(),
+    );
+    expect(bySid.WriteObjects.Action).toEqual(['s3:PutObject', 's3:DeleteObject', 's3:AbortMultipartUpload', 's3:ListMultipartUploadParts']);
+    expect(bySid.ListRawPrefixes.Condition).toEqual({ StringLike: { 's3:prefix': ['sales/', 'sales/*'] } });
+    expect(bySid.UseDataKeyThroughS3).toEqual({
+      Sid: 'UseDataKeyThroughS3',
+      Effect: 'Allow',
+      Action: ['kms:Decrypt', 'kms:GenerateDataKey'],
+      Resource: DATA_KEY,
+      Condition: { StringEquals: { 'kms:ViaService': `s3.${env.aws.region}.amazonaws.com` } },
+    });
+    expect(statements.map((s) => s.Sid).sort()).toEqual(
+      ['ListArtifactsPrefixes', 'ListCheckpointsPrefixes', 'ListCuratedPrefixes', 'ListLogsPrefixes', 'ListRawPrefixes', 'LocateBuckets', 'ReadObjects', 'UseDataKeyThroughS3', 'WriteObjects'].sort(),
+    );
+  });
+
+  it('lets External Secrets read only the secrets of this environment', () => {
+    expect(inlinePolicy(`driftless-${env.name}-external-secrets`)).toEqual([
+      expect.objectContaining({
+        Action: ['secretsmanager:GetSecretValue', 'secretsmanager:DescribeSecret', 'secretsmanager:ListSecretVersionIds'],
+        Resource: `arn:aws:secretsmanager:${env.aws.region}:${env.aws.accountId}:secret:driftless/${env.name}/*`,
+      }),
+    ]);
+  });
+
+  it('lets the Spark History Server only read event logs', () => {
+    const statements = inlinePolicy(`driftless-${env.name}-spark-history-server`);
+    expect(statements.flatMap((s) => s.Action).sort()).toEqual(['kms:Decrypt', 's3:GetBucketLocation', 's3:GetObject', 's3:ListBucket']);
+  });
+});
+
+describe('pipeline roles', () => {
+  it('appear for a new pipeline without any change to infra/', () => {
+    const extra: Pipeline = {
+      name: 'clickstream',
+      description: 'Sessions from click events.',
+      kind: 'streaming',
+      sources: [{ type: 'kafka', topic: 'clicks' }],
+      sinks: [{ type: 's3', bucket: 'curated', prefix: 'sessions/' }],
+      rejects: { type: 'kafka', topic: 'clicks.dlq' },
+    };
+    const env = environments[0]!;
+    const stack = stackOf(synthesizeStacks(env, [...pipelines, extra]), env.name, 'cluster');
+    expect(Object.values(stack.resources('aws_iam_role')).map((r) => r.name)).toContain(`driftless-${env.name}-pipeline-clickstream`);
+    expect(Object.values(stack.resources('aws_eks_pod_identity_association')).map((a) => a.service_account)).toContain('spark-clickstream');
+  });
+});
