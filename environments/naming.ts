@@ -25,6 +25,8 @@ export const NAMESPACES = {
   monitoring: 'monitoring',
   pipelines: 'pipelines',
   externalSecrets: 'external-secrets',
+  stackableOperators: 'stackable-operators',
+  nodeExporter: 'monitoring-node',
 } as const;
 
 /** A Kubernetes service account: what an EKS Pod Identity association binds an IAM role to. */
@@ -42,7 +44,7 @@ export const PLATFORM_SERVICE_ACCOUNTS = {
 } as const satisfies Record<string, ServiceAccountRef>;
 
 /** The components rendered under `k8s/rendered/<env>/`, each one folder that Argo CD syncs. */
-export const RENDERED_COMPONENTS = ['apps', 'platform', 'kafka', 'hdfs', 'monitoring', 'pipelines'] as const;
+export const RENDERED_COMPONENTS = ['apps', 'platform', 'kafka', 'hdfs', 'spark', 'monitoring', 'pipelines'] as const;
 export type RenderedComponent = (typeof RENDERED_COMPONENTS)[number];
 
 type Scope = Pick<Environment, 'name' | 'aws'>;
@@ -74,6 +76,15 @@ export const pipelineServiceAccount = (pipeline: string): string => `spark-${pip
 
 /** Secrets Manager names of an environment all start with this; External Secrets may read nothing else. */
 export const secretsPrefix = (env: EnvironmentName): string => `${PROJECT}/${env}/`;
+
+/** The Strimzi Kafka cluster of every environment (in NAMESPACES.kafka). */
+export const KAFKA_CLUSTER = 'events';
+
+/** Bootstrap address of the Kafka TLS listener, for clients inside the cluster. */
+export const kafkaBootstrap = (): string => `${KAFKA_CLUSTER}-kafka-bootstrap.${NAMESPACES.kafka}.svc:9093`;
+
+/** The Stackable HDFS cluster of every environment (in NAMESPACES.hdfs). */
+export const HDFS_CLUSTER = 'lake';
 
 /** Where a pipeline's job code is published, in the artifacts bucket. */
 export const artifactsPrefix = (pipeline: string): string => `pipelines/${pipeline}/`;

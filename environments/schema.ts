@@ -41,6 +41,15 @@ const NodeGroup = z.strictObject({
   diskSizeGiB: whole(20, 16384),
 });
 
+const Receiver = z.discriminatedUnion(
+  'type',
+  [
+    z.strictObject({ type: z.literal('pagerduty') }),
+    z.strictObject({ type: z.literal('slack'), channel: text(/^#[a-z0-9_-]{1,80}$/, 'must be a Slack channel such as #data-alerts') }),
+  ],
+  { error: "must be { type: 'pagerduty' } or { type: 'slack', channel: '#...' }" },
+);
+
 /**
  * One environment, as written in `environments/<name>.ts`. Field-level rules live here;
  * rules that relate several fields live in `rules.ts` so that every problem is reported at once.
@@ -76,6 +85,8 @@ export const Environment = z.strictObject({
   }),
   kafka: z.strictObject({
     brokers: whole(1, 99),
+    brokerCpus: whole(1, 64),
+    brokerMemoryGiB: whole(1, 512),
     controllers: whole(0, 9),
     brokerStorageGiB: whole(1, 65536),
     controllerStorageGiB: whole(1, 65536),
@@ -90,6 +101,8 @@ export const Environment = z.strictObject({
     dfsReplication: whole(1, 9),
     namenodeStorageGiB: whole(1, 65536),
     datanodeStorageGiB: whole(1, 65536),
+    datanodeCpus: whole(1, 64),
+    datanodeMemoryGiB: whole(1, 512),
   }),
   spark: z.strictObject({
     driverCores: whole(1, 64),
@@ -101,6 +114,10 @@ export const Environment = z.strictObject({
   monitoring: z.strictObject({
     retentionDays: whole(1, 3650),
     prometheusStorageGiB: whole(1, 65536),
+    // Records a consumer group may fall behind before someone is told.
+    consumerLagThreshold: whole(1, 1_000_000_000),
+    // Where alerts of each severity go; credentials come from Secrets Manager, never from Git.
+    alertReceivers: z.strictObject({ critical: Receiver, warning: Receiver }),
   }),
   retainData: z.boolean(),
   gitops: z.strictObject({

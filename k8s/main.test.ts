@@ -2,45 +2,21 @@ import { App, Chart, Testing } from 'cdk8s';
 import { parse } from 'yaml';
 import { describe, expect, it } from 'vitest';
 import { loadEnvironments } from '../environments/load';
-import { PlatformChart } from './charts/platform-chart';
+import { loadPipelines } from '../pipelines/load';
 import { k8s } from './kube';
 import { manifestYaml, renderManifests } from './main';
 
 type KubeObject = { kind: string; metadata: { name: string; namespace?: string; labels?: Record<string, string> }; spec?: any };
 
 const environments = loadEnvironments();
-
-describe.each(environments.map((env) => env.name))('the %s platform chart', (envName) => {
-  const env = environments.find((e) => e.name === envName)!;
-  const objects = Testing.synth(new PlatformChart(Testing.app(), 'platform', { env })) as KubeObject[];
-  const namespaces = objects.filter((o) => o.kind === 'Namespace');
-
-  it('labels every namespace to enforce, audit and warn on the restricted Pod Security Standard', () => {
-    expect(namespaces.map((ns) => ns.metadata.name).sort()).toEqual(['hdfs', 'kafka', 'monitoring', 'pipelines', 'spark-operator']);
-    for (const ns of namespaces) {
-      expect(ns.metadata.labels).toMatchObject({
-        'pod-security.kubernetes.io/enforce': 'restricted',
-        'pod-security.kubernetes.io/audit': 'restricted',
-        'pod-security.kubernetes.io/warn': 'restricted',
-      });
-    }
-  });
-
-  it('closes every namespace with a NetworkPolicy that denies all ingress and egress', () => {
-    for (const ns of namespaces) {
-      const deny = objects.find(
-        (o) => o.kind === 'NetworkPolicy' && o.metadata.namespace === ns.metadata.name && o.metadata.name === 'default-deny',
-      );
-      expect(deny?.spec).toEqual({ podSelector: {}, policyTypes: ['Ingress', 'Egress'] });
-    }
-  });
-});
+const pipelines = await loadPipelines();
 
 describe('renderManifests', () => {
-  const files = renderManifests(environments);
+  const files = renderManifests(environments, pipelines);
 
   it('writes one file per object under k8s/rendered/<env>/<component>/, named by kind, namespace and name', () => {
     expect(files.map((f) => f.path)).toContain('k8s/rendered/prod/platform/networkpolicy-kafka-default-deny.yaml');
+    expect(files.map((f) => f.path)).toContain('k8s/rendered/staging/platform/storageclass-data-gp3-retain.yaml');
     expect(files.map((f) => f.path)).toContain('k8s/rendered/dev/platform/namespace-kafka.yaml');
     for (const file of files) {
       const object = parse(file.content) as KubeObject;

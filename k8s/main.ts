@@ -1,8 +1,16 @@
-import { App, type Chart } from 'cdk8s';
+import { App } from 'cdk8s';
+import type { Construct } from 'constructs';
 import { stringify } from 'yaml';
 import { renderedPath, type RenderedComponent } from '../environments/naming';
 import type { Environment } from '../environments/schema';
+import type { Pipeline } from '../pipelines/schema';
+import { AppsChart } from './charts/apps-chart';
+import { EnvironmentChart, type EnvironmentChartProps } from './charts/environment-chart';
+import { HdfsChart } from './charts/hdfs-chart';
+import { KafkaChart } from './charts/kafka-chart';
+import { MonitoringChart } from './charts/monitoring-chart';
 import { PlatformChart } from './charts/platform-chart';
+import { SparkChart } from './charts/spark-chart';
 
 /** One rendered manifest file. */
 export interface RenderedFile {
@@ -12,11 +20,21 @@ export interface RenderedFile {
   readonly content: string;
 }
 
-/** Adds the charts of one environment, each rendered into the folder of its component. */
-export function addEnvironmentCharts(app: App, env: Environment): Map<Chart, RenderedComponent> {
-  return new Map<Chart, RenderedComponent>([
-    [new PlatformChart(app, `${env.name}-platform`, { env }), 'platform'],
-  ]);
+type ChartClass = new (scope: Construct, id: string, props: EnvironmentChartProps) => EnvironmentChart;
+
+/** Every chart of an environment and the component folder it renders into. */
+const CHARTS: ReadonlyArray<readonly [RenderedComponent, ChartClass]> = [
+  ['apps', AppsChart],
+  ['platform', PlatformChart],
+  ['kafka', KafkaChart],
+  ['hdfs', HdfsChart],
+  ['spark', SparkChart],
+  ['monitoring', MonitoringChart],
+];
+
+/** Adds the charts of one environment, each with the folder of its component. */
+export function addEnvironmentCharts(app: App, env: Environment, pipelines: readonly Pipeline[]): Map<EnvironmentChart, RenderedComponent> {
+  return new Map(CHARTS.map(([component, Chart]) => [new Chart(app, `${env.name}-${component}`, { env, pipelines }), component] as const));
 }
 
 /**
@@ -31,11 +49,11 @@ export function manifestYaml(object: unknown): string {
  * Renders the manifests of the given environments: one file per object, named by kind, namespace and name.
  * @throws Error when a construct fails validation or two objects would share a file.
  */
-export function renderManifests(environments: readonly Environment[]): RenderedFile[] {
+export function renderManifests(environments: readonly Environment[], pipelines: readonly Pipeline[]): RenderedFile[] {
   const app = new App();
-  const charts = new Map<Chart, string>();
+  const charts = new Map<EnvironmentChart, string>();
   for (const env of environments) {
-    for (const [chart, component] of addEnvironmentCharts(app, env)) {
+    for (const [chart, component] of addEnvironmentCharts(app, env, pipelines)) {
       charts.set(chart, renderedPath(env.name, component));
     }
   }

@@ -62,7 +62,7 @@ function synthesizeAtomically(environments: readonly Environment[], pipelines: r
   const staging = mkdtempSync(join(ROOT, '.synth-'));
   try {
     synthesizeInfra(environments, pipelines, join(staging, CDKTF_OUT));
-    const manifests = renderManifests(environments);
+    const manifests = renderManifests(environments, pipelines);
     for (const file of manifests) {
       mkdirSync(dirname(join(staging, file.path)), { recursive: true });
       writeFileSync(join(staging, file.path), file.content);

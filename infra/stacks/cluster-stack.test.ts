@@ -67,6 +67,11 @@ describe.each(environments)('the $name cluster', (env) => {
     }
   });
 
+  it('turns on NetworkPolicy enforcement in the VPC CNI', () => {
+    const [cni] = Object.values(stack.resources('aws_eks_addon')).filter((a) => a.addon_name === 'vpc-cni');
+    expect(JSON.parse(cni!.configuration_values)).toEqual({ enableNetworkPolicy: 'true' });
+  });
+
   it('installs every add-on at its pinned version', () => {
     const addons = Object.values(stack.resources('aws_eks_addon'));
     expect(addons.map((a) => a.addon_name).sort()).toEqual([...EKS_ADDONS].sort());

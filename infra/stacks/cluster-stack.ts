@@ -131,7 +131,12 @@ export class ClusterStack extends EnvironmentStack {
     const vpcCniRole = role('vpc-cni-role', 'vpc-cni', { serviceAccount: PLATFORM_SERVICE_ACCOUNTS.vpcCni, managedPolicies: ['AmazonEKS_CNI_Policy'], associate: false });
     const ebsCsiRole = role('ebs-csi-role', 'ebs-csi', { serviceAccount: PLATFORM_SERVICE_ACCOUNTS.ebsCsiController, managedPolicies: ['AmazonEBSCSIDriverPolicy'], associate: false });
 
-    const addon = (addonName: EksAddonName, dependsOn: ITerraformDependable[], podRole?: { role: WorkloadRole; serviceAccount: string }) =>
+    const addon = (
+      addonName: EksAddonName,
+      dependsOn: ITerraformDependable[],
+      podRole?: { role: WorkloadRole; serviceAccount: string },
+      configuration?: object,
+    ) =>
       new EksAddon(this, addonName, {
         clusterName: this.cluster.name,
         addonName,
@@ -139,6 +144,7 @@ export class ClusterStack extends EnvironmentStack {
         resolveConflictsOnCreate: 'OVERWRITE',
         resolveConflictsOnUpdate: 'OVERWRITE',
         podIdentityAssociation: podRole === undefined ? undefined : [{ roleArn: podRole.role.role.arn, serviceAccount: podRole.serviceAccount }],
+        configurationValues: configuration === undefined ? undefined : JSON.stringify(configuration),
         dependsOn,
       });
     // Nodes become Ready only with pod networking (which gets its credentials from the Pod Identity agent);
@@ -146,7 +152,8 @@ export class ClusterStack extends EnvironmentStack {
     const podIdentityAgent = addon('eks-pod-identity-agent', []);
     const networking = [
       podIdentityAgent,
-      addon('vpc-cni', [podIdentityAgent], { role: vpcCniRole, serviceAccount: PLATFORM_SERVICE_ACCOUNTS.vpcCni.name }),
+      // Without the network policy agent, the NetworkPolicies of k8s/rendered would be accepted but not enforced.
+      addon('vpc-cni', [podIdentityAgent], { role: vpcCniRole, serviceAccount: PLATFORM_SERVICE_ACCOUNTS.vpcCni.name }, { enableNetworkPolicy: 'true' }),
       addon('kube-proxy', []),
     ];
     const nodeGroups = this.addNodeGroups(env, name, privateSubnets.ids, networking);
