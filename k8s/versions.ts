@@ -1,0 +1,37 @@
+/**
+ * Every version the Kubernetes side pins, in one place: operator charts (installed by the Applications in
+ * k8s/rendered/<env>/apps) and the product images the operators run. A bump is one reviewed line.
+ */
+
+/** A Helm chart at a pinned version. */
+export interface PinnedChart {
+  readonly repoURL: string;
+  readonly chart: string;
+  readonly version: string;
+}
+
+/** Operator charts, as of 2026-08. */
+export const OPERATOR_CHARTS = {
+  strimzi: { repoURL: 'https://strimzi.io/charts/', chart: 'strimzi-kafka-operator', version: '1.2.0' },
+  sparkOperator: { repoURL: 'https://kubeflow.github.io/spark-operator', chart: 'spark-operator', version: '2.5.2' },
+  // 88.0.0–88.3.x ship prometheus-operator v0.93.0, the version whose CRDs the manifests are checked against.
+  kubePrometheusStack: { repoURL: 'https://prometheus-community.github.io/helm-charts', chart: 'kube-prometheus-stack', version: '88.3.0' },
+  externalSecrets: { repoURL: 'https://charts.external-secrets.io', chart: 'external-secrets', version: '2.9.0' },
+  // Stackable publishes its charts to an OCI registry only (Argo CD takes it without the oci:// scheme).
+  stackableCommons: { repoURL: 'oci.stackable.tech/sdp-charts', chart: 'commons-operator', version: '26.7.0' },
+  stackableSecret: { repoURL: 'oci.stackable.tech/sdp-charts', chart: 'secret-operator', version: '26.7.0' },
+  stackableListener: { repoURL: 'oci.stackable.tech/sdp-charts', chart: 'listener-operator', version: '26.7.0' },
+  stackableZookeeper: { repoURL: 'oci.stackable.tech/sdp-charts', chart: 'zookeeper-operator', version: '26.7.0' },
+  stackableHdfs: { repoURL: 'oci.stackable.tech/sdp-charts', chart: 'hdfs-operator', version: '26.7.0' },
+} as const satisfies Record<string, PinnedChart>;
+
+/** Product versions the Stackable 26.7 operators run (their LTS lines). */
+export const STACKABLE_PRODUCTS = { hdfs: '3.4.3', zookeeper: '3.9.5' } as const;
+
+/** The Spark image of the History Server and, later, the pipelines: the release the spark-operator 2.5 examples use. */
+export const SPARK = {
+  version: '4.0.1',
+  image: 'docker.io/library/spark:4.0.1-scala2.13-java17-python3-ubuntu',
+  // Not in the Spark image; fetched once per pod into an emptyDir (egress to Maven Central on 443).
+  s3aPackages: 'org.apache.hadoop:hadoop-aws:3.4.1',
+} as const;
