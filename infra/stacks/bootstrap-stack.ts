@@ -37,6 +37,22 @@ interface RootApplication {
   };
 }
 
+/** Health of an Application is the health it reports (the check from Argo CD's documentation). */
+const APPLICATION_HEALTH_CHECK = [
+  'hs = {}',
+  'hs.status = "Progressing"',
+  'hs.message = ""',
+  'if obj.status ~= nil then',
+  '  if obj.status.health ~= nil then',
+  '    hs.status = obj.status.health.status',
+  '    if obj.status.health.message ~= nil then',
+  '      hs.message = obj.status.health.message',
+  '    end',
+  '  end',
+  'end',
+  'return hs',
+].join('\n');
+
 /** Name of the app of apps in Argo CD. */
 export const ROOT_APPLICATION = 'driftless-root';
 
@@ -68,7 +84,13 @@ export class BootstrapStack extends EnvironmentStack {
       crds: { install: true, keep: true },
       global: { logging: { format: 'json' } },
       configs: {
-        cm: { 'application.resourceTrackingMethod': 'annotation', 'timeout.reconciliation': '180s' },
+        cm: {
+          'application.resourceTrackingMethod': 'annotation',
+          'timeout.reconciliation': '180s',
+          // Argo CD dropped the health check of Applications in 1.8; without it the sync waves of the app of
+          // apps would not wait for the operators to be healthy before creating the resources they serve.
+          'resource.customizations.health.argoproj.io_Application': APPLICATION_HEALTH_CHECK,
+        },
         params: { 'server.insecure': false },
       },
       dex: { enabled: false },

@@ -1,9 +1,244 @@
 import type { Construct } from 'constructs';
+import { NAMESPACES, PLATFORM_SERVICE_ACCOUNTS, renderedPath, type RenderedComponent } from '../../environments/naming';
+import type { Environment } from '../../environments/schema';
+import { KEEP_DATA, SYNC_WAVES, syncWave } from '../argocd';
+import { AppProject, Application, type ApplicationSpecSource } from '../imports/argoproj.io';
+import { k8s } from '../kube';
+import { ALERTMANAGER_SECRET, DASHBOARD_LABEL, GRAFANA_ADMIN_SECRET } from '../monitoring-wiring';
+import { cpus, gibibytes, kafkaPods, monitoringPods, sparkRuntimePods, type PodGroup } from '../sizing';
+import { OPERATOR_CHARTS, type PinnedChart } from '../versions';
 import { EnvironmentChart, type EnvironmentChartProps } from './environment-chart';
+import { DATA_STORAGE_CLASS } from './platform-chart';
 
-/** `k8s/rendered/<env>/apps`: the Argo CD Applications the root Application syncs: operators and this repository's folders. */
+/** The Argo CD project every Application of the platform belongs to. */
+export const ARGO_PROJECT = 'driftless';
+
+const IN_CLUSTER = 'https://kubernetes.default.svc';
+
+/** Requests and a memory limit, in the shape every Helm chart takes. */
+const resources = (group: PodGroup) => ({
+  requests: { cpu: cpus(group.cpu), memory: gibibytes(group.memoryGiB) },
+  limits: { memory: gibibytes(group.memoryGiB) },
+});
+
+/** Values of the Strimzi operator chart that the platform sets. */
+interface StrimziValues {
+  readonly watchNamespaces: readonly string[];
+  readonly resources: ReturnType<typeof resources>;
+  readonly extraEnvs: ReadonlyArray<{ readonly name: string; readonly value: string }>;
+}
+
+/** Values of the Kubeflow spark-operator chart that the platform sets. */
+interface SparkOperatorValues {
+  readonly spark: { readonly jobNamespaces: readonly string[]; readonly serviceAccount: { readonly create: boolean }; readonly rbac: { readonly create: boolean } };
+  readonly controller: { readonly replicas: number; readonly resources: ReturnType<typeof resources> };
+  readonly webhook: { readonly enable: boolean; readonly replicas: number; readonly resources: ReturnType<typeof resources> };
+  readonly prometheus: { readonly metrics: { readonly enable: boolean; readonly port: number }; readonly podMonitor: { readonly create: boolean } };
+}
+
+/** Values of kube-prometheus-stack that the platform sets. */
+interface KubePrometheusStackValues {
+  readonly crds: { readonly enabled: boolean };
+  readonly prometheus: {
+    readonly prometheusSpec: {
+      readonly retention: string;
+      readonly resources: ReturnType<typeof resources>;
+      readonly serviceMonitorSelectorNilUsesHelmValues: boolean;
+      readonly podMonitorSelectorNilUsesHelmValues: boolean;
+      readonly ruleSelectorNilUsesHelmValues: boolean;
+      readonly storageSpec: { readonly volumeClaimTemplate: { readonly spec: object } };
+    };
+  };
+  readonly alertmanager: {
+    readonly config: object;
+    readonly alertmanagerSpec: { readonly secrets: readonly string[]; readonly resources: ReturnType<typeof resources> };
+  };
+  readonly grafana: {
+    readonly admin: { readonly existingSecret: string; readonly userKey: string; readonly passwordKey: string };
+    readonly sidecar: { readonly dashboards: { readonly enabled: boolean; readonly label: string; readonly labelValue: string; readonly searchNamespace: string } };
+    readonly resources: ReturnType<typeof resources>;
+  };
+  readonly 'prometheus-node-exporter': { readonly namespaceOverride: string };
+}
+
+/** One operator: its pinned chart, where it runs and its values. */
+interface Operator {
+  readonly name: string;
+  readonly chart: PinnedChart;
+  readonly namespace: string;
+  readonly values: object;
+}
+
+/**
+ * `k8s/rendered/<env>/apps`: the Applications the root Application syncs. Sync waves order them:
+ * the platform folder (namespaces, policies, storage) first, then the operators (and so their CRDs),
+ * then the folders of custom resources they serve, then the pipelines. Every Application syncs
+ * automatically with self-heal and retries with backoff; those whose objects hold data are never
+ * pruned or deleted and have no cascading-delete finalizer.
+ */
 export class AppsChart extends EnvironmentChart {
   constructor(scope: Construct, id: string, props: EnvironmentChartProps) {
     super(scope, id, props);
+    const { env } = props;
+    const operators = operatorsOf(env);
+
+    new AppProject(this, 'project', {
+      metadata: { name: ARGO_PROJECT, namespace: NAMESPACES.argocd, annotations: syncWave(SYNC_WAVES.platform - 1) },
+      spec: {
+        description: `The ${env.name} data platform`,
+        sourceRepos: [env.gitops.repoUrl, ...new Set(operators.map((o) => o.chart.repoURL))],
+        destinations: [{ server: IN_CLUSTER, namespace: '*' }],
+        // Operators install CRDs, cluster roles and webhooks.
+        clusterResourceWhitelist: [{ group: '*', kind: '*' }],
+      },
+    });
+
+    // Stackable serves its charts from an OCI registry, which Argo CD must be told about; it needs no credentials.
+    new k8s.KubeSecret(this, 'stackable-oci-repository', {
+      metadata: {
+        name: 'stackable-charts',
+        namespace: NAMESPACES.argocd,
+        labels: { 'argocd.argoproj.io/secret-type': 'repository' },
+        annotations: syncWave(SYNC_WAVES.platform - 1),
+      },
+      stringData: { name: 'stackable', type: 'helm', enableOCI: 'true', url: OPERATOR_CHARTS.stackableHdfs.repoURL },
+    });
+
+    this.folder(env, 'platform', SYNC_WAVES.platform, { holdsData: true });
+    for (const operator of operators) {
+      this.application(operator.name, SYNC_WAVES.operators, operator.namespace, {
+        repoUrl: operator.chart.repoURL,
+        chart: operator.chart.chart,
+        targetRevision: operator.chart.version,
+        helm: { releaseName: operator.name, valuesObject: operator.values },
+        // Operator charts carry CRDs too large for client-side apply's annotation.
+      }, ['ServerSideApply=true'], false);
+    }
+    this.folder(env, 'kafka', SYNC_WAVES.components, { holdsData: true });
+    this.folder(env, 'hdfs', SYNC_WAVES.components, { holdsData: true });
+    this.folder(env, 'spark', SYNC_WAVES.components, { holdsData: false });
+    this.folder(env, 'monitoring', SYNC_WAVES.components, { holdsData: false });
+    this.folder(env, 'pipelines', SYNC_WAVES.pipelines, { holdsData: true });
   }
+
+  /** An Application for one of this repository's rendered folders. */
+  private folder(env: Environment, component: RenderedComponent, wave: number, options: { holdsData: boolean }): void {
+    this.application(
+      component,
+      wave,
+      NAMESPACES.argocd,
+      { repoUrl: env.gitops.repoUrl, targetRevision: env.gitops.revision, path: renderedPath(env.name, component), directory: { recurse: true } },
+      [],
+      options.holdsData,
+    );
+  }
+
+  private application(name: string, wave: number, namespace: string, source: ApplicationSpecSource, syncOptions: string[], holdsData: boolean): void {
+    new Application(this, `application-${name}`, {
+      metadata: {
+        name,
+        namespace: NAMESPACES.argocd,
+        annotations: { ...syncWave(wave), ...(holdsData ? KEEP_DATA : {}) },
+        // Deleting an Application cascades into its objects only where nothing of value can be lost.
+        finalizers: holdsData ? undefined : ['resources-finalizer.argocd.argoproj.io'],
+      },
+      spec: {
+        project: ARGO_PROJECT,
+        source,
+        destination: { server: IN_CLUSTER, namespace },
+        syncPolicy: {
+          // Drift is repaired, not just reported.
+          automated: { prune: true, selfHeal: true },
+          syncOptions: ['CreateNamespace=false', ...syncOptions],
+          retry: { limit: 10, backoff: { duration: '10s', factor: 2, maxDuration: '5m' } },
+        },
+      },
+    });
+  }
+}
+
+/** The operators of the platform, with values typed against their charts. */
+function operatorsOf(env: Environment): Operator[] {
+  const monitoring = monitoringPods(env);
+  const strimzi: StrimziValues = {
+    watchNamespaces: [],
+    resources: resources(kafkaPods(env).operator),
+    // Pods Strimzi creates then meet the `restricted` Pod Security Standard of the kafka namespace.
+    extraEnvs: [{ name: 'STRIMZI_POD_SECURITY_PROVIDER_CLASS', value: 'restricted' }],
+  };
+  const sparkOperatorPod = sparkRuntimePods().operator;
+  const sparkOperator: SparkOperatorValues = {
+    // Service accounts and RBAC per pipeline come from the spark folder, bound to IAM roles by Pod Identity.
+    spark: { jobNamespaces: [NAMESPACES.pipelines], serviceAccount: { create: false }, rbac: { create: false } },
+    controller: { replicas: 1, resources: resources(sparkOperatorPod) },
+    webhook: { enable: true, replicas: 1, resources: resources(sparkOperatorPod) },
+    prometheus: { metrics: { enable: true, port: 8080 }, podMonitor: { create: false } },
+  };
+  const kubePrometheusStack: KubePrometheusStackValues = {
+    crds: { enabled: true },
+    prometheus: {
+      prometheusSpec: {
+        retention: `${env.monitoring.retentionDays}d`,
+        resources: resources(monitoring.prometheus),
+        // Pick up every monitor and rule in the cluster, not only those labelled for this Helm release.
+        serviceMonitorSelectorNilUsesHelmValues: false,
+        podMonitorSelectorNilUsesHelmValues: false,
+        ruleSelectorNilUsesHelmValues: false,
+        storageSpec: {
+          volumeClaimTemplate: {
+            spec: { storageClassName: DATA_STORAGE_CLASS, accessModes: ['ReadWriteOnce'], resources: { requests: { storage: gibibytes(monitoring.prometheus.storageGiB) } } },
+          },
+        },
+      },
+    },
+    alertmanager: { config: alertmanagerConfig(env), alertmanagerSpec: { secrets: [ALERTMANAGER_SECRET.name], resources: resources(monitoring.alertmanager) } },
+    grafana: {
+      admin: { existingSecret: GRAFANA_ADMIN_SECRET.name, userKey: GRAFANA_ADMIN_SECRET.userKey, passwordKey: GRAFANA_ADMIN_SECRET.passwordKey },
+      sidecar: { dashboards: { enabled: true, label: Object.keys(DASHBOARD_LABEL)[0]!, labelValue: Object.values(DASHBOARD_LABEL)[0]!, searchNamespace: 'ALL' } },
+      resources: resources(monitoring.grafana),
+    },
+    // node-exporter needs the host; it gets a privileged namespace of its own so that monitoring stays restricted.
+    'prometheus-node-exporter': { namespaceOverride: NAMESPACES.nodeExporter },
+  };
+  const stackable = (name: string, chart: PinnedChart, values: object = {}): Operator => ({ name, chart, namespace: NAMESPACES.stackableOperators, values });
+  return [
+    { name: 'strimzi', chart: OPERATOR_CHARTS.strimzi, namespace: NAMESPACES.kafka, values: strimzi },
+    { name: 'spark-operator', chart: OPERATOR_CHARTS.sparkOperator, namespace: NAMESPACES.sparkOperator, values: sparkOperator },
+    { name: 'kube-prometheus-stack', chart: OPERATOR_CHARTS.kubePrometheusStack, namespace: NAMESPACES.monitoring, values: kubePrometheusStack },
+    {
+      name: 'external-secrets',
+      chart: OPERATOR_CHARTS.externalSecrets,
+      namespace: NAMESPACES.externalSecrets,
+      // The service account that the External Secrets role is bound to by Pod Identity.
+      values: { installCRDs: true, serviceAccount: { create: true, name: PLATFORM_SERVICE_ACCOUNTS.externalSecrets.name } },
+    },
+    stackable('stackable-commons', OPERATOR_CHARTS.stackableCommons),
+    stackable('stackable-secret', OPERATOR_CHARTS.stackableSecret),
+    // Listeners bound to stable nodes keep HDFS addresses valid across pod restarts.
+    stackable('stackable-listener', OPERATOR_CHARTS.stackableListener, { preset: 'stable-nodes' }),
+    stackable('stackable-zookeeper', OPERATOR_CHARTS.stackableZookeeper),
+    stackable('stackable-hdfs', OPERATOR_CHARTS.stackableHdfs),
+  ];
+}
+
+/** Alertmanager routes: one receiver per severity, credentials read from files of the mounted secret. */
+function alertmanagerConfig(env: Environment): object {
+  const secretFile = (key: string) => `/etc/alertmanager/secrets/${ALERTMANAGER_SECRET.name}/${key}`;
+  const receiver = (severity: 'critical' | 'warning') => {
+    const target = env.monitoring.alertReceivers[severity];
+    return target.type === 'pagerduty'
+      ? { name: severity, pagerduty_configs: [{ routing_key_file: secretFile(ALERTMANAGER_SECRET.pagerdutyKey), send_resolved: true }] }
+      : { name: severity, slack_configs: [{ api_url_file: secretFile(ALERTMANAGER_SECRET.slackKey), channel: target.channel, send_resolved: true }] };
+  };
+  return {
+    route: {
+      receiver: 'warning',
+      group_by: ['alertname', 'namespace'],
+      routes: [
+        { matchers: ['severity="critical"'], receiver: 'critical' },
+        { matchers: ['severity="warning"'], receiver: 'warning' },
+      ],
+    },
+    receivers: [receiver('critical'), receiver('warning')],
+  };
 }

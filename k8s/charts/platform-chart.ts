@@ -1,6 +1,7 @@
 import type { Construct } from 'constructs';
 import { NAMESPACES } from '../../environments/naming';
 import type { Environment } from '../../environments/schema';
+import { KEEP_DATA } from '../argocd';
 import { k8s } from '../kube';
 import { cpus, gibibytes, hdfsPods, kafkaPods, monitoringPods, pipelinePods, sparkRuntimePods, totals, type PodGroup } from '../sizing';
 import { EnvironmentChart, type EnvironmentChartProps } from './environment-chart';
@@ -137,7 +138,7 @@ export class PlatformChart extends EnvironmentChart {
     for (const spec of namespaces(props.env, props.pipelines.length)) this.addNamespace(spec);
 
     new k8s.KubeStorageClass(this, 'data-storage-class', {
-      metadata: { name: DATA_STORAGE_CLASS },
+      metadata: { name: DATA_STORAGE_CLASS, annotations: KEEP_DATA },
       provisioner: 'ebs.csi.aws.com',
       parameters: { type: 'gp3', encrypted: 'true', 'csi.storage.k8s.io/fstype': 'ext4' },
       // Deleting a claim, by hand or by a sync, must never delete the volume and its data.
@@ -159,7 +160,8 @@ export class PlatformChart extends EnvironmentChart {
           'pod-security.kubernetes.io/audit': 'restricted',
           'pod-security.kubernetes.io/warn': 'restricted',
         },
-        annotations: spec.podSecurity === 'restricted' ? undefined : { 'driftless.io/pod-security-reason': spec.podSecurity.reason },
+        // Deleting a namespace deletes every claim in it: no sync may do that.
+        annotations: { ...KEEP_DATA, ...(spec.podSecurity === 'restricted' ? {} : { 'driftless.io/pod-security-reason': spec.podSecurity.reason }) },
       },
     });
     const namespace = spec.name;
