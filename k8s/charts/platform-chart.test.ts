@@ -68,7 +68,7 @@ describe.each(environments)('the $name platform chart', (env) => {
     const egress = findObject(objects, 'NetworkPolicy', 'allow-required-traffic', NAMESPACES.monitoring).spec.egress;
     const to = (namespace: string) => egress.find((r: any) => r.to[0].namespaceSelector?.matchLabels['kubernetes.io/metadata.name'] === namespace)?.ports.map((p: any) => p.port);
     expect(to(NAMESPACES.kafka)).toEqual([9404, 8080]);
-    expect(to(NAMESPACES.hdfs)).toEqual([8183]);
+    expect(to(NAMESPACES.hdfs)).toEqual([9870, 9864, 8480, 7000]);
     expect(to(NAMESPACES.pipelines)).toEqual([4040]);
   });
 

@@ -30,6 +30,7 @@ interface NamespaceSpec {
 }
 
 const ANYWHERE = '0.0.0.0/0';
+const HDFS_METRICS_PORTS = [9870, 9864, 8480, 7000] as const;
 const same = (name: string): Flow => ({ peer: { namespace: name } });
 
 /** The namespaces, their Pod Security levels and the exact flows their workloads need. */
@@ -58,8 +59,9 @@ function namespaces(env: Environment, pipelineCount: number): NamespaceSpec[] {
         level: 'baseline',
         reason: 'the Stackable 26.7 HDFS and ZooKeeper pods are not verified against restricted (audit and warn stay on restricted to show what would break)',
       },
-      // 8020: namenode RPC; 9866/9867: datanode data transfer and IPC; 8183: Stackable's metrics port.
-      ingress: [same(NAMESPACES.hdfs), { peer: { namespace: NAMESPACES.pipelines }, ports: [8020, 9866, 9867] }, fromMonitoring(8183)],
+      // 8020: namenode RPC; 9866/9867: datanode data transfer and IPC. Metrics (Stackable 26.7): Hadoop's /prom
+      // on the web ports of namenodes (9870), datanodes (9864) and journalnodes (8480); ZooKeeper on 7000.
+      ingress: [same(NAMESPACES.hdfs), { peer: { namespace: NAMESPACES.pipelines }, ports: [8020, 9866, 9867] }, fromMonitoring(...HDFS_METRICS_PORTS)],
       egress: [same(NAMESPACES.hdfs), apiServer],
       quota: Object.values(hdfs),
     },
@@ -95,7 +97,7 @@ function namespaces(env: Environment, pipelineCount: number): NamespaceSpec[] {
         // The kubelets (10250) and node exporters (9100) listen on the nodes' VPC addresses.
         { peer: { cidr: vpc }, ports: [443, 9100, 10250] },
         { peer: { namespace: NAMESPACES.kafka }, ports: [9404, 8080] },
-        { peer: { namespace: NAMESPACES.hdfs }, ports: [8183] },
+        { peer: { namespace: NAMESPACES.hdfs }, ports: [...HDFS_METRICS_PORTS] },
         { peer: { namespace: NAMESPACES.sparkOperator }, ports: [8080, 18080] },
         { peer: { namespace: NAMESPACES.pipelines }, ports: [4040] },
         { peer: { namespace: NAMESPACES.externalSecrets }, ports: [8080] },
