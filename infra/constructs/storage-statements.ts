@@ -21,7 +21,9 @@ export function storageStatements(env: Environment, access: StorageAccess, dataK
   }));
   // GetBucketLocation carries no s3:prefix, so it cannot share the listing statement's condition.
   statements.push({ Sid: 'LocateBuckets', Effect: 'Allow', Action: ['s3:GetBucketLocation'], Resource: buckets.map((b) => `arn:aws:s3:::${bucketName(env, b)}`) });
-  statements.push({ Sid: 'ReadObjects', Effect: 'Allow', Action: ['s3:GetObject'], Resource: objects(all) });
+  // S3A probes a directory by reading the key without its trailing slash before listing under it.
+  const markers = unique(all.map((g) => `arn:aws:s3:::${bucketName(env, g.bucket)}/${g.prefix.replace(/\/$/, '')}`));
+  statements.push({ Sid: 'ReadObjects', Effect: 'Allow', Action: ['s3:GetObject'], Resource: [...objects(all), ...markers] });
   if (access.write.length > 0) {
     statements.push({
       Sid: 'WriteObjects',

@@ -103,9 +103,9 @@ describe.each(environments)('the $name cluster', (env) => {
     const object = (bucket: 'raw' | 'curated' | 'artifacts' | 'checkpoints' | 'logs', prefix: string) => `arn:aws:s3:::${bucketName(env, bucket)}/${prefix}*`;
     const statements = inlinePolicy(`driftless-${env.name}-pipeline-daily-sales`);
     const bySid = Object.fromEntries(statements.map((s) => [s.Sid, s]));
-    expect(bySid.ReadObjects.Resource.sort()).toEqual(
-      [object('raw', 'sales/'), object('artifacts', 'pipelines/daily-sales/'), object('curated', 'daily-sales/'), object('curated', 'errors/daily-sales/'), object('checkpoints', 'daily-sales/'), object('logs', 'spark-events/')].sort(),
-    );
+    const prefixes = [['raw', 'sales/'], ['artifacts', 'pipelines/daily-sales/'], ['curated', 'daily-sales/'], ['curated', 'errors/daily-sales/'], ['checkpoints', 'daily-sales/'], ['logs', 'spark-events/']] as const;
+    const marker = (bucket: (typeof prefixes)[number][0], prefix: string) => `arn:aws:s3:::${bucketName(env, bucket)}/${prefix.slice(0, -1)}`;
+    expect(bySid.ReadObjects.Resource.sort()).toEqual([...prefixes.map(([b, p]) => object(b, p)), ...prefixes.map(([b, p]) => marker(b, p))].sort());
     expect(bySid.WriteObjects.Resource.sort()).toEqual(
       [object('curated', 'daily-sales/'), object('curated', 'errors/daily-sales/'), object('checkpoints', 'daily-sales/'), object('logs', 'spark-events/')].sort(),
     );
