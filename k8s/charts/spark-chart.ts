@@ -69,6 +69,8 @@ export function sparkDefaults(env: Environment): Record<string, string> {
     'spark.ui.prometheus.enabled': 'true',
     'spark.metrics.conf.*.sink.prometheusServlet.class': 'org.apache.spark.metrics.sink.PrometheusServlet',
     'spark.metrics.conf.*.sink.prometheusServlet.path': '/metrics/prometheus',
+    // Metric names then carry the application's name rather than its per-run id, so dashboards and alerts stay stable.
+    'spark.metrics.namespace': '${spark.app.name}',
     // The image lacks hadoop-aws; Ivy resolves it into /tmp (cache/ and jars/), the only writable path (an emptyDir).
     // Not /tmp/.ivy2: the synth test refuses any `/tmp/` in the output as a path of the machine.
     'spark.jars.packages': SPARK.s3aPackages,
