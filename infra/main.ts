@@ -1,5 +1,4 @@
 import { App } from 'cdktf';
-import { pathToFileURL } from 'node:url';
 import { loadEnvironments } from '../environments/load';
 import { ConfigError } from '../environments/problem';
 import type { Environment } from '../environments/schema';
@@ -30,12 +29,12 @@ export function synthesizeInfra(environments: readonly Environment[], pipelines:
 }
 
 // Entry point of `cdktf synth|diff|deploy` (see cdktf.json): the CLI chooses the output folder.
-if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
-  try {
-    synthesizeInfra(loadEnvironments(), await loadPipelines(), process.env.CDKTF_OUTDIR ?? 'cdktf.out');
-  } catch (error) {
-    if (!(error instanceof ConfigError)) throw error;
-    console.error(error.message);
-    process.exitCode = 1;
-  }
+if (typeof require !== 'undefined' && require.main === module) {
+  loadPipelines()
+    .then((pipelines) => synthesizeInfra(loadEnvironments(), pipelines, process.env.CDKTF_OUTDIR ?? 'cdktf.out'))
+    .catch((error: unknown) => {
+      if (!(error instanceof ConfigError)) throw error;
+      console.error(error.message);
+      process.exitCode = 1;
+    });
 }

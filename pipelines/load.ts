@@ -1,12 +1,12 @@
 import { existsSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { fileURLToPath, pathToFileURL } from 'node:url';
+import { pathToFileURL } from 'node:url';
 import { ConfigError, type Problem } from '../environments/problem';
 import { describeIssues, type Locate } from '../environments/validate';
 import { Pipeline } from './schema';
 
 /** The folder that holds one sub-folder per pipeline. */
-export const PIPELINES_DIR = fileURLToPath(new URL('.', import.meta.url));
+export const PIPELINES_DIR = __dirname;
 
 /**
  * Finds every `pipelines/<name>/pipeline.ts`, validates it and returns the pipelines sorted by name.
