@@ -12,12 +12,13 @@ export interface Violation {
  * A rule that relates several fields. It runs only when every field it `reads` passed its
  * own field-level check, so one bad value yields one precise message instead of a cascade.
  */
-export interface CrossFieldRule {
+export interface CrossFieldRule<T = Environment> {
   readonly reads: readonly string[];
-  readonly check: (env: Environment) => Violation[];
+  readonly check: (subject: T) => Violation[];
 }
 
-const when = (broken: boolean, violation: Violation): Violation[] => (broken ? [violation] : []);
+/** The violation when `broken`, else none. */
+export const when = (broken: boolean, violation: Violation): Violation[] => (broken ? [violation] : []);
 
 /** Every rule an environment must satisfy beyond the shape of its fields. */
 export const CROSS_FIELD_RULES: readonly CrossFieldRule[] = [

@@ -1,5 +1,5 @@
 import type { core, ZodType } from 'zod';
-import { CROSS_FIELD_RULES } from './rules';
+import { CROSS_FIELD_RULES, type CrossFieldRule } from './rules';
 import { Environment } from './schema';
 import type { Problem } from './problem';
 
@@ -25,14 +25,20 @@ export function validateEnvironment(input: unknown, expectedName: string, file: 
   if (!badFields.some((bad) => overlaps('name', bad)) && name !== expectedName) {
     problems.push(located('name', name, `must be '${expectedName}', the name of its file`));
   }
-  for (const rule of CROSS_FIELD_RULES) {
-    if (rule.reads.some((read) => badFields.some((bad) => overlaps(read, bad)))) continue;
-    // Every field this rule reads passed its own check, so reading them as typed is safe.
-    for (const v of rule.check(input as Environment)) problems.push(located(v.field, v.value, v.rule));
-  }
+  problems.push(...crossFieldProblems(CROSS_FIELD_RULES, input as Environment, badFields, located));
   return problems.length === 0 && parsed.success
     ? { ok: true, environment: parsed.data }
     : { ok: false, problems };
+}
+
+/**
+ * Runs the cross-field rules whose every field passed its own check (reading those as typed is then safe),
+ * so that one bad value gives one precise message instead of a cascade.
+ */
+export function crossFieldProblems<T>(rules: readonly CrossFieldRule<T>[], input: T, badFields: readonly string[], located: Locate): Problem[] {
+  return rules
+    .filter((rule) => !rule.reads.some((read) => badFields.some((bad) => overlaps(read, bad))))
+    .flatMap((rule) => rule.check(input).map((v) => located(v.field, v.value, v.rule)));
 }
 
 /** Builds a Problem for a field of the file being validated. */

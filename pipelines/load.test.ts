@@ -9,26 +9,37 @@ const scratch = mkdtempSync(join(tmpdir(), 'driftless-pipelines-'));
 afterAll(() => rmSync(scratch, { recursive: true, force: true }));
 
 let counter = 0;
-/** A pipelines folder holding the given `pipeline.ts` sources (undefined: a folder without one). */
-function pipelinesDir(files: Record<string, string | undefined>): string {
+/**
+ * A pipelines folder with the shared runtime and, per pipeline folder, the given `pipeline.ts` source
+ * (undefined: a folder without one) and the SQL files it names.
+ */
+function pipelinesDir(files: Record<string, string | undefined>, sqlFiles: readonly string[] = ['sessions.sql']): string {
   const dir = join(scratch, `case-${counter++}`);
+  mkdirSync(join(dir, 'runtime'), { recursive: true });
+  writeFileSync(join(dir, 'runtime', 'driftless_runtime.py'), '# runtime\n');
   for (const [folder, source] of Object.entries(files)) {
     mkdirSync(join(dir, folder), { recursive: true });
     if (source !== undefined) writeFileSync(join(dir, folder, 'pipeline.ts'), source);
+    for (const sql of sqlFiles) writeFileSync(join(dir, folder, sql), 'SELECT * FROM source\n');
   }
   return dir;
 }
 
-const spec = (overrides: Record<string, unknown> = {}) =>
-  `export const pipeline = ${JSON.stringify({
-    name: 'clicks',
-    description: 'Sessions from clicks.',
-    kind: 'streaming',
-    sources: [{ type: 'kafka', topic: 'clicks' }],
-    sinks: [{ type: 's3', bucket: 'curated', prefix: 'sessions/' }],
-    rejects: { type: 'kafka', topic: 'clicks.dlq' },
-    ...overrides,
-  })};`;
+const SPEC = {
+  name: 'clicks',
+  description: 'Sessions from clicks.',
+  kind: 'streaming',
+  triggerSeconds: 60,
+  source: { type: 'kafka', topic: 'clicks', format: 'json' },
+  schema: [{ name: 'user_id', type: 'string' }, { name: 'clicked_at', type: 'timestamp' }],
+  quality: { required: ['user_id'], ranges: [] },
+  steps: ['sessions.sql'],
+  sink: { type: 's3', bucket: 'curated', prefix: 'sessions/' },
+  rejects: { type: 'kafka', topic: 'clicks.dlq' },
+  topics: { partitions: { dev: 1, staging: 2, prod: 3 } },
+  alerts: { staleAfterMinutes: 10 },
+};
+const spec = (overrides: Record<string, unknown> = {}) => `export const pipeline = ${JSON.stringify({ ...SPEC, ...overrides })};`;
 
 async function problemsOf(dir: string): Promise<string[]> {
   try {
@@ -41,40 +52,85 @@ async function problemsOf(dir: string): Promise<string[]> {
 }
 
 describe('loadPipelines', () => {
-  it('loads the three reference pipelines, sorted by name', async () => {
-    expect((await loadPipelines()).map((p) => p.name)).toEqual(['daily-sales', 'order-events', 'temperature']);
+  it('loads the three reference pipelines, sorted by name, with their code hash', async () => {
+    const pipelines = await loadPipelines();
+    expect(pipelines.map((p) => p.name)).toEqual(['daily-sales', 'order-events', 'temperature']);
+    for (const pipeline of pipelines) expect(pipeline.code.hash).toMatch(/^[0-9a-f]{16}$/);
   });
 
   it('loads a pipeline added as a new folder', async () => {
     expect((await loadPipelines(pipelinesDir({ clicks: spec() }))).map((p) => p.name)).toEqual(['clicks']);
   });
 
+  it('changes the code hash when a SQL step changes, and only then', async () => {
+    const dir = pipelinesDir({ clicks: spec() });
+    const [before] = await loadPipelines(dir);
+    expect((await loadPipelines(dir))[0]!.code.hash).toBe(before!.code.hash);
+    writeFileSync(join(dir, 'clicks', 'sessions.sql'), 'SELECT user_id FROM source\n');
+    expect((await loadPipelines(dir))[0]!.code.hash).not.toBe(before!.code.hash);
+  });
+
   it('reports every broken spec with file, field and rule', async () => {
     const dir = pipelinesDir({
-      clicks: spec({ sinks: [] }),
-      orders: spec({ name: 'orders', sources: [{ type: 'ftp', host: 'x' }], rejects: { type: 'hdfs', path: '/x' } }),
-      sales: spec({ name: 'sales', kind: 'nightly', schedule: '0 2 * * *' }),
-      topics: spec({ name: 'topics', sources: [{ type: 'kafka', topic: 'Bad Topic' }] }),
-      prefixes: spec({ name: 'prefixes', sinks: [{ type: 's3', bucket: 'logs', prefix: '/abs' }] }),
+      clicks: spec({ sink: { type: 'ftp', host: 'x' } }),
+      orders: spec({ name: 'orders', source: { type: 'kafka', topic: 'orders', format: 'json' }, rejects: { type: 'hdfs', path: '/x' } }),
+      sales: spec({ name: 'sales', kind: 'nightly', cron: '0 2 * * *' }),
+      topics: spec({ name: 'topics', source: { type: 'kafka', topic: 'Bad Topic', format: 'json' } }),
+      batch: spec({ name: 'batch', kind: 'batch', schedule: '0 0 2 * * *', triggerSeconds: undefined, source: { type: 's3', bucket: 'raw', prefix: 'in/', format: 'csv' } }),
+      fields: spec({ name: 'fields', quality: { required: ['missing'], ranges: [{ field: 'user_id' }] } }),
     });
     expect(await problemsOf(dir)).toEqual([
-      'pipelines/clicks/pipeline.ts sinks: must list at least one sink',
-      "pipelines/orders/pipeline.ts sources.0.type: must be a location: { type: 'kafka', topic }, { type: 's3', bucket, prefix } or { type: 'hdfs', path }",
+      "pipelines/batch/pipeline.ts schedule: must be a cron schedule with 5 fields (minute, hour, day of month, month, day of week), it has 6",
+      "pipelines/batch/pipeline.ts source.file: is required for a batch pipeline, so that a run reads exactly its day's file (e.g. 'sales_{yyyymmdd}.csv')",
+      "pipelines/clicks/pipeline.ts sink.type: must be a sink: { type: 'kafka', topic }, { type: 's3', bucket, prefix } or { type: 'hdfs', path }",
+      "pipelines/fields/pipeline.ts quality.required.0: must be a field of the schema (user_id, clicked_at)",
+      'pipelines/fields/pipeline.ts quality.ranges.0: must set min, max or both',
       "pipelines/orders/pipeline.ts rejects.type: must be a dead-letter location: { type: 'kafka', topic } or { type: 's3', bucket, prefix }",
-      'pipelines/prefixes/pipeline.ts sinks.0.bucket: must be one of "raw", "curated"',
-      "pipelines/prefixes/pipeline.ts sinks.0.prefix: must be a key prefix such as 'sales/daily/': lower-case path segments, each ending in '/'",
       'pipelines/sales/pipeline.ts kind: must be one of "streaming", "batch"',
-      'pipelines/sales/pipeline.ts schedule: is not a known field (known: name, description, kind, sources, sinks, rejects)',
-      'pipelines/topics/pipeline.ts sources.0.topic: must be a Kafka topic name: lower-case letters, digits, dots, dashes and underscores',
+      'pipelines/sales/pipeline.ts cron: is not a known field (known: name, description, kind, triggerSeconds, schedule, source, references, schema, quality, steps, window, sink, rejects, spark, topics, alerts)',
+      'pipelines/topics/pipeline.ts source.topic: must be a Kafka topic name of lower-case letters, digits, dots and dashes',
     ]);
   });
 
-  it('requires a pipeline.ts exporting `pipeline` in every folder, named like its folder', async () => {
-    const dir = pipelinesDir({ empty: undefined, noexport: 'export const spec = {};', renamed: spec({ name: 'other' }) });
+  it('checks the rules that relate fields', async () => {
+    const dir = pipelinesDir({
+      stream: spec({ name: 'stream', triggerSeconds: undefined, schedule: '0 2 * * *' }),
+      batch: spec({ name: 'batch', kind: 'batch', triggerSeconds: undefined, schedule: '0 2 * * *' }),
+      loop: spec({ name: 'loop', rejects: { type: 'kafka', topic: 'clicks' }, source: { type: 'kafka', topic: 'clicks-in', format: 'json' }, sink: { type: 'kafka', topic: 'clicks' } }),
+      window: spec({ name: 'window', window: { column: 'user_id', unit: 'minute', watermarkMinutes: 1 }, source: { type: 'kafka', topic: 'w', format: 'json' }, rejects: { type: 'kafka', topic: 'w.dlq' } }),
+      untopiced: spec({ name: 'untopiced', topics: undefined, source: { type: 'kafka', topic: 'u', format: 'json' }, rejects: { type: 'kafka', topic: 'u.dlq' } }),
+    });
+    expect(await problemsOf(dir)).toEqual([
+      "pipelines/batch/pipeline.ts source.type: must be 's3' for a batch pipeline",
+      'pipelines/loop/pipeline.ts rejects.topic: must differ from the source and sink topics, or rejects would be read again',
+      'pipelines/stream/pipeline.ts triggerSeconds: is required for a streaming pipeline',
+      'pipelines/stream/pipeline.ts schedule: must be absent for a streaming pipeline (it runs continuously)',
+      'pipelines/untopiced/pipeline.ts topics: is required because the pipeline uses Kafka topics (u, u.dlq): give their partitions per environment',
+      'pipelines/window/pipeline.ts window.column: must be a timestamp field of the schema',
+    ]);
+  });
+
+  it('rejects a topic used by two pipelines', async () => {
+    const dir = pipelinesDir({ clicks: spec(), replay: spec({ name: 'replay', sink: { type: 's3', bucket: 'curated', prefix: 'replay/' }, rejects: { type: 'kafka', topic: 'replay.dlq' } }) });
+    expect(await problemsOf(dir)).toEqual([
+      "pipelines/replay/pipeline.ts topics: must not use a topic that pipeline 'clicks' already uses: each topic belongs to one pipeline",
+    ]);
+  });
+
+  it('requires a pipeline.ts exporting `pipeline` in every folder, named like its folder, with its SQL steps', async () => {
+    const dir = pipelinesDir({ empty: undefined, noexport: 'export const spec = {};', renamed: spec({ name: 'other', source: { type: 'kafka', topic: 'r', format: 'json' }, rejects: { type: 'kafka', topic: 'r.dlq' } }) });
+    const missingStep = pipelinesDir({ clicks: spec({ steps: ['sessions.sql', 'missing.sql'] }) });
     expect(await problemsOf(dir)).toEqual([
       'pipelines/empty/pipeline.ts : must exist: every folder under pipelines/ declares one pipeline',
       "pipelines/noexport/pipeline.ts : must export the spec as 'export const pipeline = { ... } satisfies PipelineInput'",
       "pipelines/renamed/pipeline.ts name: must be 'renamed', the name of its folder",
     ]);
+    expect(await problemsOf(missingStep)).toEqual(['pipelines/clicks/pipeline.ts steps.1: must be a file in pipelines/clicks/']);
+  });
+
+  it('requires the shared runtime', async () => {
+    const dir = pipelinesDir({ clicks: spec() });
+    rmSync(join(dir, 'runtime'), { recursive: true });
+    expect(await problemsOf(dir)).toEqual(['pipelines/runtime/driftless_runtime.py : must exist: every pipeline runs it']);
   });
 });

@@ -2,8 +2,13 @@ import { existsSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { ConfigError, type Problem } from '../environments/problem';
-import { describeIssues, type Locate } from '../environments/validate';
+import { crossFieldProblems, describeIssues, type Locate } from '../environments/validate';
+import { readJobCode, RUNTIME_ENTRY, RUNTIME_FOLDER, type JobCode } from './job-code';
+import { PIPELINE_RULES, topicsOf } from './rules';
 import { Pipeline } from './schema';
+
+/** A validated pipeline with the code its Spark job runs. */
+export type LoadedPipeline = Pipeline & { readonly code: JobCode };
 
 /** The folder that holds one sub-folder per pipeline. */
 export const PIPELINES_DIR = __dirname;
@@ -13,13 +18,17 @@ export const PIPELINES_DIR = __dirname;
  * Adding a pipeline is adding a folder: nothing in infra/ or k8s/ lists them.
  * @throws ConfigError listing every problem in every pipeline.
  */
-export async function loadPipelines(dir: string = PIPELINES_DIR): Promise<Pipeline[]> {
+export async function loadPipelines(dir: string = PIPELINES_DIR): Promise<LoadedPipeline[]> {
   const folders = readdirSync(dir, { withFileTypes: true })
-    .filter((entry) => entry.isDirectory() && !entry.name.startsWith('.'))
+    .filter((entry) => entry.isDirectory() && !entry.name.startsWith('.') && entry.name !== RUNTIME_FOLDER)
     .map((entry) => entry.name)
     .sort();
   const problems: Problem[] = [];
-  const pipelines: Pipeline[] = [];
+  const pipelines: LoadedPipeline[] = [];
+  const runtime = join(dir, RUNTIME_FOLDER, RUNTIME_ENTRY);
+  if (!existsSync(runtime)) {
+    throw new ConfigError([{ subject: 'the pipeline runtime', file: `pipelines/${RUNTIME_FOLDER}/${RUNTIME_ENTRY}`, field: '', value: undefined, rule: 'must exist: every pipeline runs it' }]);
+  }
   for (const folder of folders) {
     const file = `pipelines/${folder}/pipeline.ts`;
     const subject = `pipeline '${folder}'`;
@@ -35,14 +44,47 @@ export async function loadPipelines(dir: string = PIPELINES_DIR): Promise<Pipeli
       continue;
     }
     const parsed = Pipeline.safeParse(declared);
-    if (!parsed.success) {
-      problems.push(...describeIssues(Pipeline, parsed.error.issues, declared, located));
-    } else if (parsed.data.name !== folder) {
-      problems.push(located('name', parsed.data.name, `must be '${folder}', the name of its folder`));
-    } else {
-      pipelines.push(parsed.data);
-    }
+    const fieldLevel = parsed.success ? [] : describeIssues(Pipeline, parsed.error.issues, declared, located);
+    const found = [
+      ...fieldLevel,
+      ...crossFieldProblems(PIPELINE_RULES, declared as Pipeline, fieldLevel.map((p) => p.field), located),
+      ...(parsed.success ? fileProblems(parsed.data, join(dir, folder), folder, located) : []),
+    ];
+    problems.push(...found);
+    if (parsed.success && found.length === 0) pipelines.push({ ...parsed.data, code: readJobCode(parsed.data, dir) });
   }
+  problems.push(...sharedTopics(pipelines));
   if (problems.length > 0) throw new ConfigError(problems);
   return pipelines;
+}
+
+/** The name must match the folder, and every SQL step must be a file in it. */
+function fileProblems(pipeline: Pipeline, folderPath: string, folder: string, located: Locate): Problem[] {
+  return [
+    ...(pipeline.name === folder ? [] : [located('name', pipeline.name, `must be '${folder}', the name of its folder`)]),
+    ...pipeline.steps.flatMap((step, index) =>
+      existsSync(join(folderPath, step)) ? [] : [located(`steps.${index}`, step, `must be a file in pipelines/${folder}/`)],
+    ),
+  ];
+}
+
+// Each topic belongs to one pipeline, which declares its partitions; two owners would fight over it.
+function sharedTopics(pipelines: readonly Pipeline[]): Problem[] {
+  const owner = new Map<string, string>();
+  return pipelines.flatMap((pipeline) =>
+    topicsOf(pipeline).flatMap((topic) => {
+      const first = owner.get(topic);
+      if (first === undefined) {
+        owner.set(topic, pipeline.name);
+        return [];
+      }
+      return [{
+        subject: `pipeline '${pipeline.name}'`,
+        file: `pipelines/${pipeline.name}/pipeline.ts`,
+        field: 'topics',
+        value: topic,
+        rule: `must not use a topic that pipeline '${first}' already uses: each topic belongs to one pipeline`,
+      }];
+    }),
+  );
 }

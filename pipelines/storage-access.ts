@@ -14,18 +14,17 @@ export interface StorageAccess {
 }
 
 /**
- * Exactly the S3 prefixes a pipeline needs, derived from its spec: its S3 sources (read), its S3 sinks and
- * dead-letter prefix (write), its own code (read), its own checkpoints (write) and the shared Spark event
- * log prefix (write, so the History Server can show every run). Nothing else.
+ * Exactly the S3 prefixes a pipeline needs, derived from its spec: its S3 source and reference tables (read),
+ * its S3 sink and dead-letter prefix (write), its own code (read), its own checkpoints (write) and the shared
+ * Spark event log prefix (write, so the History Server can show every run). Nothing else.
  */
 export function storageAccess(pipeline: Pipeline): StorageAccess {
-  const s3 = (locations: Pipeline['sources']) =>
-    locations.flatMap((l) => (l.type === 's3' ? [{ bucket: l.bucket, prefix: l.prefix }] : []));
+  const s3 = (locations: ReadonlyArray<{ type: string; bucket?: BucketPurpose; prefix?: string }>) =>
+    locations.flatMap((l) => (l.type === 's3' && l.bucket !== undefined && l.prefix !== undefined ? [{ bucket: l.bucket, prefix: l.prefix }] : []));
   return {
-    read: [...s3(pipeline.sources), { bucket: 'artifacts', prefix: artifactsPrefix(pipeline.name) }],
+    read: [...s3([pipeline.source, ...(pipeline.references ?? [])]), { bucket: 'artifacts', prefix: artifactsPrefix(pipeline.name) }],
     write: [
-      ...s3(pipeline.sinks),
-      ...s3([pipeline.rejects]),
+      ...s3([pipeline.sink, pipeline.rejects]),
       { bucket: 'checkpoints', prefix: checkpointPrefix(pipeline.name) },
       { bucket: 'logs', prefix: SPARK_EVENT_LOG_PREFIX },
     ],

@@ -144,9 +144,14 @@ describe('pipeline roles', () => {
       name: 'clickstream',
       description: 'Sessions from click events.',
       kind: 'streaming',
-      sources: [{ type: 'kafka', topic: 'clicks' }],
-      sinks: [{ type: 's3', bucket: 'curated', prefix: 'sessions/' }],
+      triggerSeconds: 60,
+      source: { type: 'kafka', topic: 'clicks', format: 'json' },
+      schema: [{ name: 'user_id', type: 'string' }],
+      quality: { required: ['user_id'], ranges: [] },
+      steps: ['sessions.sql'],
+      sink: { type: 's3', bucket: 'curated', prefix: 'sessions/' },
       rejects: { type: 'kafka', topic: 'clicks.dlq' },
+      alerts: { staleAfterMinutes: 10 },
     };
     const env = environments[0]!;
     const stack = stackOf(synthesizeStacks(env, [...pipelines, extra]), env.name, 'cluster');

@@ -1,0 +1,22 @@
+import { describe, expect, it } from 'vitest';
+import { cronProblem } from './cron';
+
+describe('cronProblem', () => {
+  it.each(['0 2 * * *', '*/15 * * * *', '0 0-6/2 1,15 * 1-5', '59 23 31 12 6'])('accepts %s', (expression) => {
+    expect(cronProblem(expression)).toBeUndefined();
+  });
+
+  it.each([
+    ['0 0 2 * * *', 'with 5 fields (minute, hour, day of month, month, day of week), it has 6'],
+    ['0 2 * *', 'it has 4'],
+    ['0 24 * * *', 'the hour 24 is outside 0-23'],
+    ['60 2 * * *', 'the minute 60 is outside 0-59'],
+    ['0 2 0 * *', 'the day of month 0 is outside 1-31'],
+    ['0 2 * JAN *', "the month field 'JAN' is not *, a number, a range or a step"],
+    ['@daily', 'it has 1'],
+    ['0 5-2 * * *', 'the hour range 5-2 runs backwards'],
+    ['*/0 * * * *', 'the minute step cannot be 0'],
+  ])('rejects %s', (expression, problem) => {
+    expect(cronProblem(expression)).toContain(problem);
+  });
+});

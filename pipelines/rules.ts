@@ -1,0 +1,97 @@
+import { when, type CrossFieldRule } from '../environments/rules';
+import type { Pipeline } from './schema';
+
+/** Every Kafka topic a pipeline touches: its source, its sink and its dead-letter topic. */
+export function topicsOf(pipeline: Pipeline): string[] {
+  return [pipeline.source, pipeline.sink, pipeline.rejects].flatMap((l) => (l.type === 'kafka' ? [l.topic] : []));
+}
+
+const fieldNames = (pipeline: Pipeline) => pipeline.schema.map((f) => f.name);
+
+/** Rules a pipeline must satisfy beyond the shape of its fields. */
+export const PIPELINE_RULES: readonly CrossFieldRule<Pipeline>[] = [
+  {
+    reads: ['kind', 'triggerSeconds', 'schedule'],
+    check: (p) =>
+      p.kind === 'streaming'
+        ? [
+            ...when(p.triggerSeconds === undefined, { field: 'triggerSeconds', value: p.triggerSeconds, rule: 'is required for a streaming pipeline' }),
+            ...when(p.schedule !== undefined, { field: 'schedule', value: p.schedule, rule: 'must be absent for a streaming pipeline (it runs continuously)' }),
+          ]
+        : [
+            ...when(p.schedule === undefined, { field: 'schedule', value: p.schedule, rule: 'is required for a batch pipeline' }),
+            ...when(p.triggerSeconds !== undefined, { field: 'triggerSeconds', value: p.triggerSeconds, rule: 'must be absent for a batch pipeline' }),
+          ],
+  },
+  {
+    reads: ['kind', 'source'],
+    check: (p) =>
+      when((p.kind === 'streaming') !== (p.source.type === 'kafka'), {
+        field: 'source.type',
+        value: p.source.type,
+        rule: p.kind === 'streaming' ? "must be 'kafka' for a streaming pipeline" : "must be 's3' for a batch pipeline",
+      }),
+  },
+  {
+    reads: ['kind', 'source'],
+    check: (p) =>
+      when(p.source.type === 's3' && p.kind === 'batch' && p.source.file === undefined, {
+        field: 'source.file',
+        value: undefined,
+        rule: "is required for a batch pipeline, so that a run reads exactly its day's file (e.g. 'sales_{yyyymmdd}.csv')",
+      }),
+  },
+  {
+    reads: ['kind', 'window'],
+    check: (p) => when(p.window !== undefined && p.kind !== 'streaming', { field: 'window', value: p.window, rule: 'is only for streaming pipelines' }),
+  },
+  {
+    reads: ['schema'],
+    check: (p) =>
+      fieldNames(p).flatMap((name, index) =>
+        when(fieldNames(p).indexOf(name) !== index, { field: `schema.${index}.name`, value: name, rule: 'must be unique among the fields' }),
+      ),
+  },
+  {
+    reads: ['schema', 'quality'],
+    check: (p) => [
+      ...p.quality.required.flatMap((name, index) =>
+        when(!fieldNames(p).includes(name), { field: `quality.required.${index}`, value: name, rule: `must be a field of the schema (${fieldNames(p).join(', ')})` }),
+      ),
+      ...p.quality.ranges.flatMap((range, index) => [
+        ...when(!fieldNames(p).includes(range.field), { field: `quality.ranges.${index}.field`, value: range.field, rule: `must be a field of the schema (${fieldNames(p).join(', ')})` }),
+        ...when(range.min === undefined && range.max === undefined, { field: `quality.ranges.${index}`, value: range, rule: 'must set min, max or both' }),
+        ...when(range.min !== undefined && range.max !== undefined && range.min > range.max, { field: `quality.ranges.${index}.min`, value: range.min, rule: `must not exceed max (${range.max})` }),
+      ]),
+    ],
+  },
+  {
+    reads: ['schema', 'window'],
+    check: (p) =>
+      when(p.window !== undefined && p.schema.find((f) => f.name === p.window!.column)?.type !== 'timestamp', {
+        field: 'window.column',
+        value: p.window?.column,
+        rule: 'must be a timestamp field of the schema',
+      }),
+  },
+  {
+    reads: ['steps'],
+    check: (p) => p.steps.flatMap((step, index) => when(p.steps.indexOf(step) !== index, { field: `steps.${index}`, value: step, rule: 'must not repeat a step' })),
+  },
+  {
+    reads: ['source', 'sink', 'rejects'],
+    check: (p) =>
+      topicsOf(p).flatMap((topic, index) =>
+        when(topicsOf(p).indexOf(topic) !== index, { field: 'rejects.topic', value: topic, rule: 'must differ from the source and sink topics, or rejects would be read again' }),
+      ),
+  },
+  {
+    reads: ['source', 'sink', 'rejects', 'topics'],
+    check: (p) =>
+      when(topicsOf(p).length > 0 && p.topics === undefined, {
+        field: 'topics',
+        value: undefined,
+        rule: `is required because the pipeline uses Kafka topics (${topicsOf(p).join(', ')}): give their partitions per environment`,
+      }),
+  },
+];
