@@ -89,6 +89,9 @@ export const HDFS_CLUSTER = 'lake';
 /** Where a pipeline's job code is published, in the artifacts bucket. */
 export const artifactsPrefix = (pipeline: string): string => `pipelines/${pipeline}/`;
 
+/** Where one version of a pipeline's job code lives in the artifacts bucket: published once, referenced by manifests. */
+export const jobCodePrefix = (pipeline: string, codeHash: string): string => `${artifactsPrefix(pipeline)}${codeHash}/`;
+
 /** Where a pipeline keeps its streaming checkpoints (Kafka offsets, state), in the checkpoints bucket. */
 export const checkpointPrefix = (pipeline: string): string => `${pipeline}/`;
 
