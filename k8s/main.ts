@@ -3,12 +3,13 @@ import type { Construct } from 'constructs';
 import { stringify } from 'yaml';
 import { renderedPath, type RenderedComponent } from '../environments/naming';
 import type { Environment } from '../environments/schema';
-import type { Pipeline } from '../pipelines/schema';
+import type { LoadedPipeline } from '../pipelines/load';
 import { AppsChart } from './charts/apps-chart';
 import { EnvironmentChart, type EnvironmentChartProps } from './charts/environment-chart';
 import { HdfsChart } from './charts/hdfs-chart';
 import { KafkaChart } from './charts/kafka-chart';
 import { MonitoringChart } from './charts/monitoring-chart';
+import { PipelineChart } from './charts/pipeline-chart';
 import { PlatformChart } from './charts/platform-chart';
 import { SparkChart } from './charts/spark-chart';
 
@@ -32,9 +33,14 @@ const CHARTS: ReadonlyArray<readonly [RenderedComponent, ChartClass]> = [
   ['monitoring', MonitoringChart],
 ];
 
-/** Adds the charts of one environment, each with the folder of its component. */
-export function addEnvironmentCharts(app: App, env: Environment, pipelines: readonly Pipeline[]): Map<EnvironmentChart, RenderedComponent> {
-  return new Map(CHARTS.map(([component, Chart]) => [new Chart(app, `${env.name}-${component}`, { env, pipelines }), component] as const));
+/** Adds the charts of one environment, each with the folder it renders into (a pipeline's: pipelines/<name>). */
+export function addEnvironmentCharts(app: App, env: Environment, pipelines: readonly LoadedPipeline[]): Map<EnvironmentChart, string> {
+  return new Map<EnvironmentChart, string>([
+    ...CHARTS.map(([component, Chart]) => [new Chart(app, `${env.name}-${component}`, { env, pipelines }), renderedPath(env.name, component)] as const),
+    ...pipelines.map(
+      (pipeline) => [new PipelineChart(app, `${env.name}-pipeline-${pipeline.name}`, { env, pipelines, pipeline }), `${renderedPath(env.name, 'pipelines')}/${pipeline.name}`] as const,
+    ),
+  ]);
 }
 
 /**
@@ -49,13 +55,11 @@ export function manifestYaml(object: unknown): string {
  * Renders the manifests of the given environments: one file per object, named by kind, namespace and name.
  * @throws Error when a construct fails validation or two objects would share a file.
  */
-export function renderManifests(environments: readonly Environment[], pipelines: readonly Pipeline[]): RenderedFile[] {
+export function renderManifests(environments: readonly Environment[], pipelines: readonly LoadedPipeline[]): RenderedFile[] {
   const app = new App();
   const charts = new Map<EnvironmentChart, string>();
   for (const env of environments) {
-    for (const [chart, component] of addEnvironmentCharts(app, env, pipelines)) {
-      charts.set(chart, renderedPath(env.name, component));
-    }
+    for (const [chart, folder] of addEnvironmentCharts(app, env, pipelines)) charts.set(chart, folder);
   }
   const errors = app.node.findAll().flatMap((c) => c.node.validate().map((e) => `${c.node.path}: ${e}`));
   if (errors.length > 0) throw new Error(`invalid Kubernetes constructs:\n  - ${errors.join('\n  - ')}`);

@@ -4,6 +4,7 @@
  * two can never disagree.
  */
 import type { Environment } from '../environments/schema';
+import type { Pipeline } from '../pipelines/schema';
 
 /** One kind of pod: its count and what each replica requests. */
 export interface PodGroup {
@@ -56,19 +57,22 @@ export const gibibytes = (value: number): string => (Number.isInteger(value) ? `
 /** Kubernetes quantity for a number of CPUs; fractions become millicores. */
 export const cpus = (value: number): string => (Number.isInteger(value) ? String(value) : `${Math.round(value * 1000)}m`);
 
-/** The pipelines namespace: one Spark driver and the executors of every pipeline, at the environment's defaults. */
-export function pipelinePods(env: Environment, pipelineCount: number): Record<'drivers' | 'executors', PodGroup> {
+/** A pipeline's Spark sizing in an environment: the environment's defaults, with what the pipeline spec sets for it. */
+export function sparkSizing(env: Environment, pipeline: Pipeline): Environment['spark'] {
+  return { ...env.spark, ...pipeline.spark?.[env.name] };
+}
+
+/** The pipelines namespace: the Spark driver and the executors of every pipeline, at its sizing for the environment. */
+export function pipelinePods(env: Environment, pipelines: readonly Pipeline[]): PodGroup[] {
   // Spark adds a memory overhead of 10 % (at least 384 MiB) to every JVM it starts.
   const withOverhead = (mib: number) => (mib + Math.max(384, mib * 0.1)) / 1024;
-  return {
-    drivers: { replicas: pipelineCount, cpu: env.spark.driverCores, memoryGiB: withOverhead(env.spark.driverMemoryMiB), storageGiB: 0 },
-    executors: {
-      replicas: pipelineCount * env.spark.executorInstances,
-      cpu: env.spark.executorCores,
-      memoryGiB: withOverhead(env.spark.executorMemoryMiB),
-      storageGiB: 0,
-    },
-  };
+  return pipelines.flatMap((pipeline) => {
+    const size = sparkSizing(env, pipeline);
+    return [
+      { replicas: 1, cpu: size.driverCores, memoryGiB: withOverhead(size.driverMemoryMiB), storageGiB: 0 },
+      { replicas: size.executorInstances, cpu: size.executorCores, memoryGiB: withOverhead(size.executorMemoryMiB), storageGiB: 0 },
+    ];
+  });
 }
 
 /** The Spark runtime namespace: the spark-operator (controller and webhook) and the History Server. */

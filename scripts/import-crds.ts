@@ -15,7 +15,7 @@ import { PROJECT_ROOT } from './project-copy';
 /** The kinds written through generated classes, by CRD file prefix (the API group). */
 const KINDS: Record<string, readonly string[]> = {
   'argoproj.io': ['Application', 'AppProject'],
-  'external-secrets.io': ['ClusterSecretStore', 'ExternalSecret'],
+  'external-secrets.io': ['ClusterSecretStore', 'ExternalSecret', 'SecretStore'],
   'hdfs.stackable.tech': ['HdfsCluster'],
   'kafka.strimzi.io': ['Kafka', 'KafkaNodePool', 'KafkaTopic', 'KafkaUser'],
   'monitoring.coreos.com': ['PodMonitor', 'PrometheusRule', 'ServiceMonitor'],

@@ -15,7 +15,7 @@ import stableStringify from 'json-stable-stringify';
 import { RENDERED_ROOT, STACKS, stackName } from '../environments/naming';
 import { ConfigError } from '../environments/problem';
 import { ENVIRONMENT_NAMES, type Environment } from '../environments/schema';
-import type { Pipeline } from '../pipelines/schema';
+import type { LoadedPipeline } from '../pipelines/load';
 
 const ROOT = join(__dirname, '..');
 const CDKTF_OUT = 'cdktf.out';
@@ -73,7 +73,7 @@ function parseOptions(args: string[]): string[] {
 async function synthesizeAtomically(
   apps: ReturnType<typeof loadApps>,
   environments: readonly Environment[],
-  pipelines: readonly Pipeline[],
+  pipelines: readonly LoadedPipeline[],
 ): Promise<{ stacks: number; manifests: number }> {
   const staging = mkdtempSync(join(ROOT, '.synth-'));
   try {

@@ -5,6 +5,7 @@ import { HdfsCluster } from '../imports/hdfs.stackable.tech';
 import { ZookeeperCluster, ZookeeperZnode } from '../imports/zookeeper.stackable.tech';
 import { cpus, gibibytes, hdfsPods, type PodGroup } from '../sizing';
 import { STACKABLE_PRODUCTS } from '../versions';
+import type { Environment } from '../../environments/schema';
 import { EnvironmentChart, type EnvironmentChartProps } from './environment-chart';
 import { DATA_STORAGE_CLASS } from './platform-chart';
 
@@ -13,6 +14,25 @@ export const HDFS_ZOOKEEPER_CLUSTER = `${HDFS_CLUSTER}-zookeeper`;
 
 /** The znode that holds HDFS's HA state; the operator publishes its connection string in a ConfigMap of the same name. */
 export const HDFS_ZNODE = `${HDFS_CLUSTER}-znode`;
+
+/**
+ * The HDFS client settings (as Hadoop properties) for the `hdfs://<HDFS_CLUSTER>` name service, for pods in
+ * other namespaces that cannot mount the discovery ConfigMap Stackable publishes here. The namenode ids and
+ * addresses follow Stackable's naming: pod `<cluster>-namenode-<group>-<i>` behind the headless Service
+ * `<cluster>-namenode-<group>-headless`; with one namenode there is simply no failover to choose from.
+ */
+export function hdfsClientConf(env: Environment): Record<string, string> {
+  const statefulSet = `${HDFS_CLUSTER}-namenode-${ROLE_GROUP}`;
+  const namenodes = Array.from({ length: hdfsPods(env).namenodes.replicas }, (_, i) => `${statefulSet}-${i}`);
+  return {
+    'dfs.nameservices': HDFS_CLUSTER,
+    [`dfs.ha.namenodes.${HDFS_CLUSTER}`]: namenodes.join(','),
+    ...Object.fromEntries(
+      namenodes.map((pod) => [`dfs.namenode.rpc-address.${HDFS_CLUSTER}.${pod}`, `${pod}.${statefulSet}-headless.${NAMESPACES.hdfs}.svc.cluster.local:8020`]),
+    ),
+    [`dfs.client.failover.proxy.provider.${HDFS_CLUSTER}`]: 'org.apache.hadoop.hdfs.server.namenode.ha.ConfiguredFailoverProxyProvider',
+  };
+}
 
 /** Stackable's ListenerClass for addresses reachable only from inside the cluster. */
 const CLUSTER_INTERNAL = 'cluster-internal';

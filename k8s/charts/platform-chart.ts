@@ -1,6 +1,7 @@
 import type { Construct } from 'constructs';
 import { NAMESPACES } from '../../environments/naming';
 import type { Environment } from '../../environments/schema';
+import type { Pipeline } from '../../pipelines/schema';
 import { KEEP_DATA } from '../argocd';
 import { k8s } from '../kube';
 import { cpus, gibibytes, hdfsPods, kafkaPods, monitoringPods, pipelinePods, sparkRuntimePods, totals, type PodGroup } from '../sizing';
@@ -34,7 +35,7 @@ const HDFS_METRICS_PORTS = [9870, 9864, 8480, 7000] as const;
 const same = (name: string): Flow => ({ peer: { namespace: name } });
 
 /** The namespaces, their Pod Security levels and the exact flows their workloads need. */
-function namespaces(env: Environment, pipelineCount: number): NamespaceSpec[] {
+function namespaces(env: Environment, pipelines: readonly Pipeline[]): NamespaceSpec[] {
   const vpc = env.network.vpcCidr;
   // The EKS API endpoint's network interfaces are in the VPC; so are the kubelets and webhooks' callers.
   const apiServer: Flow = { peer: { cidr: vpc }, ports: [443] };
@@ -43,7 +44,6 @@ function namespaces(env: Environment, pipelineCount: number): NamespaceSpec[] {
   const fromMonitoring = (...ports: number[]): Flow => ({ peer: { namespace: NAMESPACES.monitoring }, ports });
   const kafka = kafkaPods(env);
   const hdfs = hdfsPods(env);
-  const spark = pipelinePods(env, pipelineCount);
   return [
     {
       name: NAMESPACES.kafka,
@@ -85,7 +85,7 @@ function namespaces(env: Environment, pipelineCount: number): NamespaceSpec[] {
         apiServer,
         awsApis,
       ],
-      quota: Object.values(spark),
+      quota: pipelinePods(env, pipelines),
     },
     {
       name: NAMESPACES.monitoring,
@@ -137,7 +137,7 @@ function namespaces(env: Environment, pipelineCount: number): NamespaceSpec[] {
 export class PlatformChart extends EnvironmentChart {
   constructor(scope: Construct, id: string, props: EnvironmentChartProps) {
     super(scope, id, props);
-    for (const spec of namespaces(props.env, props.pipelines.length)) this.addNamespace(spec);
+    for (const spec of namespaces(props.env, props.pipelines)) this.addNamespace(spec);
 
     new k8s.KubeStorageClass(this, 'data-storage-class', {
       metadata: { name: DATA_STORAGE_CLASS, annotations: KEEP_DATA },

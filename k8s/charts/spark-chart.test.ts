@@ -24,8 +24,22 @@ describe.each(environments)('the $name Spark runtime', (env) => {
   const pipelinesNs = NAMESPACES.pipelines;
   const operatorNs = NAMESPACES.sparkOperator;
 
-  it('renders only into the pipelines and spark-operator namespaces', () => {
-    expect(new Set(objects.map((o) => o.metadata.namespace))).toEqual(new Set([pipelinesNs, operatorNs]));
+  it('renders only into the pipelines and spark-operator namespaces, and the one Role that reads Kafka credentials', () => {
+    expect(new Set(objects.map((o) => o.metadata.namespace))).toEqual(new Set([pipelinesNs, operatorNs, 'kafka']));
+    expect(objects.filter((o) => o.metadata.namespace === 'kafka').map((o) => `${o.kind}/${o.metadata.name}`).sort()).toEqual([
+      'Role/kafka-credentials',
+      'RoleBinding/kafka-credentials',
+    ]);
+  });
+
+  it('lets External Secrets read exactly the Kafka users of the pipelines and the cluster CA', () => {
+    const role = findObject(objects, 'Role', 'kafka-credentials', 'kafka');
+    expect(role.rules).toEqual([{ apiGroups: [''], resources: ['secrets'], resourceNames: ['order-events', 'temperature', 'events-cluster-ca-cert'], verbs: ['get'] }]);
+    expect(findObject(objects, 'RoleBinding', 'kafka-credentials', 'kafka').subjects).toEqual([{ kind: 'ServiceAccount', name: 'kafka-credentials', namespace: pipelinesNs }]);
+    expect(findObject(objects, 'SecretStore', 'kafka-credentials', pipelinesNs).spec.provider.kubernetes).toMatchObject({
+      remoteNamespace: 'kafka',
+      auth: { serviceAccount: { name: 'kafka-credentials' } },
+    });
   });
 
   describe('pipeline identities', () => {
@@ -38,7 +52,8 @@ describe.each(environments)('the $name Spark runtime', (env) => {
         expect(binding.roleRef).toEqual({ apiGroup: 'rbac.authorization.k8s.io', kind: 'Role', name: 'spark-driver' });
         expect(binding.subjects).toEqual([{ kind: 'ServiceAccount', name, namespace: pipelinesNs }]);
       }
-      expect(ofKind(objects, 'ServiceAccount', pipelinesNs)).toHaveLength(pipelines.length);
+      // One per pipeline, and the reader of Kafka credentials.
+      expect(ofKind(objects, 'ServiceAccount', pipelinesNs)).toHaveLength(pipelines.length + 1);
       expect(ofKind(objects, 'RoleBinding', pipelinesNs)).toHaveLength(pipelines.length);
     });
 
@@ -61,7 +76,7 @@ describe.each(environments)('the $name Spark runtime', (env) => {
         { apiGroups: [''], resources: ['persistentvolumeclaims'], verbs: ['create', 'deletecollection', 'list'] },
       ]);
       expect(JSON.stringify(role.rules)).not.toContain('*');
-      expect(ofKind(objects, 'Role')).toHaveLength(1);
+      expect(ofKind(objects, 'Role', pipelinesNs)).toHaveLength(1);
       expect(ofKind(objects, 'ClusterRole')).toHaveLength(0);
     });
   });

@@ -2,12 +2,16 @@ import type { Construct } from 'constructs';
 import {
   bucketName,
   dataKeyAlias,
+  KAFKA_CLUSTER,
   NAMESPACES,
   pipelineServiceAccount,
   PLATFORM_SERVICE_ACCOUNTS,
   SPARK_EVENT_LOG_PREFIX,
 } from '../../environments/naming';
 import type { Environment } from '../../environments/schema';
+import { topicsOf } from '../../pipelines/rules';
+import type { Pipeline } from '../../pipelines/schema';
+import { SecretStore, SecretStoreSpecProviderKubernetesServerCaProviderType } from '../imports/external-secrets.io';
 import { k8s } from '../kube';
 import { cpus, gibibytes, sparkRuntimePods, type PodGroup } from '../sizing';
 import { SPARK } from '../versions';
@@ -15,6 +19,9 @@ import { EnvironmentChart, type EnvironmentChartProps } from './environment-char
 
 /** The ConfigMap in NAMESPACES.pipelines with the platform's default Spark configuration, and its key. */
 export const SPARK_DEFAULTS_CONFIG_MAP = { name: 'spark-defaults', key: 'spark-defaults.conf' } as const;
+
+/** The SecretStore (and its reader service account) through which pipelines get their Kafka credentials. */
+export const KAFKA_CREDENTIALS_STORE = 'kafka-credentials';
 
 /** The Role every pipeline's Spark driver is bound to in NAMESPACES.pipelines. */
 export const SPARK_DRIVER_ROLE = 'spark-driver';
@@ -72,7 +79,6 @@ export function sparkDefaults(env: Environment): Record<string, string> {
     // Metric names then carry the application's name rather than its per-run id, so dashboards and alerts stay stable.
     'spark.metrics.namespace': '${spark.app.name}',
     // The image lacks hadoop-aws; Ivy resolves it into /tmp (cache/ and jars/), the only writable path (an emptyDir).
-    // Not /tmp/.ivy2: the synth test refuses any `/tmp/` in the output as a path of the machine.
     'spark.jars.packages': SPARK.s3aPackages,
     'spark.jars.ivy': '/tmp',
   };
@@ -136,7 +142,40 @@ export class SparkChart extends EnvironmentChart {
       data: { [SPARK_DEFAULTS_CONFIG_MAP.key]: sparkDefaultsFile(sparkDefaults(env)) },
     });
 
+    this.addKafkaCredentialsStore(props.pipelines);
     this.addHistoryServer(env, sparkRuntimePods().historyServer);
+  }
+
+  /**
+   * Strimzi keeps each Kafka user's password, and the cluster CA, as Secrets in the kafka namespace. A
+   * SecretStore in the pipelines namespace lets External Secrets copy them over, through a service account
+   * that may `get` exactly those Secrets and nothing else.
+   */
+  private addKafkaCredentialsStore(pipelines: readonly Pipeline[]): void {
+    const users = pipelines.filter((p) => topicsOf(p).length > 0).map((p) => p.name);
+    const reader = KAFKA_CREDENTIALS_STORE;
+    new k8s.KubeServiceAccount(this, 'kafka-credentials-reader', { metadata: { name: reader, namespace: NAMESPACES.pipelines } });
+    new k8s.KubeRole(this, 'kafka-credentials-role', {
+      metadata: { name: reader, namespace: NAMESPACES.kafka },
+      rules: [{ apiGroups: [''], resources: ['secrets'], resourceNames: [...users, `${KAFKA_CLUSTER}-cluster-ca-cert`], verbs: ['get'] }],
+    });
+    new k8s.KubeRoleBinding(this, 'kafka-credentials-binding', {
+      metadata: { name: reader, namespace: NAMESPACES.kafka },
+      roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'Role', name: reader },
+      subjects: [{ kind: 'ServiceAccount', name: reader, namespace: NAMESPACES.pipelines }],
+    });
+    new SecretStore(this, 'kafka-credentials-store', {
+      metadata: { name: KAFKA_CREDENTIALS_STORE, namespace: NAMESPACES.pipelines },
+      spec: {
+        provider: {
+          kubernetes: {
+            remoteNamespace: NAMESPACES.kafka,
+            server: { caProvider: { type: SecretStoreSpecProviderKubernetesServerCaProviderType.CONFIG_MAP, name: 'kube-root-ca.crt', key: 'ca.crt' } },
+            auth: { serviceAccount: { name: reader } },
+          },
+        },
+      },
+    });
   }
 
   private addHistoryServer(env: Environment, size: PodGroup): void {
