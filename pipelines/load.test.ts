@@ -113,7 +113,8 @@ describe('loadPipelines', () => {
   it('rejects a topic used by two pipelines', async () => {
     const dir = pipelinesDir({ clicks: spec(), replay: spec({ name: 'replay', sink: { type: 's3', bucket: 'curated', prefix: 'replay/' }, rejects: { type: 'kafka', topic: 'replay.dlq' } }) });
     expect(await problemsOf(dir)).toEqual([
-      "pipelines/replay/pipeline.ts topics: must not use a topic that pipeline 'clicks' already uses: each topic belongs to one pipeline",
+      "pipelines/clicks/pipeline.ts topics: must not use a topic that pipeline 'replay' also uses: each topic belongs to one pipeline",
+      "pipelines/replay/pipeline.ts topics: must not use a topic that pipeline 'clicks' also uses: each topic belongs to one pipeline",
     ]);
   });
 

@@ -70,21 +70,20 @@ function fileProblems(pipeline: Pipeline, folderPath: string, folder: string, lo
 
 // Each topic belongs to one pipeline, which declares its partitions; two owners would fight over it.
 function sharedTopics(pipelines: readonly Pipeline[]): Problem[] {
-  const owner = new Map<string, string>();
+  const owners = new Map<string, string[]>();
+  for (const pipeline of pipelines) for (const topic of topicsOf(pipeline)) owners.set(topic, [...(owners.get(topic) ?? []), pipeline.name]);
   return pipelines.flatMap((pipeline) =>
     topicsOf(pipeline).flatMap((topic) => {
-      const first = owner.get(topic);
-      if (first === undefined) {
-        owner.set(topic, pipeline.name);
-        return [];
-      }
-      return [{
-        subject: `pipeline '${pipeline.name}'`,
-        file: `pipelines/${pipeline.name}/pipeline.ts`,
-        field: 'topics',
-        value: topic,
-        rule: `must not use a topic that pipeline '${first}' already uses: each topic belongs to one pipeline`,
-      }];
+      const others = (owners.get(topic) ?? []).filter((name) => name !== pipeline.name);
+      return others.length === 0
+        ? []
+        : [{
+            subject: `pipeline '${pipeline.name}'`,
+            file: `pipelines/${pipeline.name}/pipeline.ts`,
+            field: 'topics',
+            value: topic,
+            rule: `must not use a topic that pipeline '${others.join("', '")}' also uses: each topic belongs to one pipeline`,
+          }];
     }),
   );
 }

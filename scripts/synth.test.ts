@@ -1,6 +1,6 @@
 import { spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { basename, join, relative } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -157,5 +157,86 @@ describe('npm run synth with bad input', () => {
   it('rejects an unknown option and an unknown environment', SLOW, () => {
     expectRejected(runSynth(project, ['--environment', 'dev']), "Unknown option '--environment'", 'usage: npm run synth');
     expectRejected(runSynth(project, ['--env', 'qa']), "option '--env' must be one of dev, staging, prod, got 'qa'");
+  });
+});
+
+describe('a pipeline added as a folder', () => {
+  const project = join(scratch, 'fourth-pipeline');
+  const clickstream = `import type { PipelineInput } from '../schema';
+
+export const pipeline = {
+  name: 'clickstream',
+  description: 'Clicks per user and minute.',
+  kind: 'streaming',
+  triggerSeconds: 30,
+  source: { type: 'kafka', topic: 'clicks', format: 'json' },
+  schema: [
+    { name: 'user_id', type: 'string' },
+    { name: 'clicked_at', type: 'timestamp' },
+  ],
+  quality: { required: ['user_id', 'clicked_at'], ranges: [] },
+  steps: ['per-user.sql'],
+  window: { column: 'clicked_at', unit: 'minute', watermarkMinutes: 1 },
+  sink: { type: 's3', bucket: 'curated', prefix: 'clicks/', partitionBy: ['window_start'] },
+  rejects: { type: 'kafka', topic: 'clicks.dlq' },
+  topics: { partitions: { dev: 1, staging: 2, prod: 4 } },
+  alerts: { staleAfterMinutes: 15 },
+} satisfies PipelineInput;
+`;
+
+  beforeAll(() => {
+    copyProject(project);
+    mkdirSync(join(project, 'pipelines', 'clickstream'));
+    writeFileSync(join(project, 'pipelines', 'clickstream', 'pipeline.ts'), clickstream);
+    writeFileSync(join(project, 'pipelines', 'clickstream', 'per-user.sql'), 'SELECT window_start, user_id, count(*) AS clicks\nFROM source\nGROUP BY window_start, user_id\n');
+  });
+
+  it('appears in every derived output without any other change', SLOW, () => {
+    const run = runSynth(project);
+    expect(run.stderr).toBe('');
+    expect(run.status).toBe(0);
+    for (const env of ['dev', 'staging', 'prod']) {
+      const cluster = JSON.parse(readFileSync(join(project, 'cdktf.out', 'stacks', `${env}-cluster`, 'cdk.tf.json'), 'utf8'));
+      const roles = Object.values(cluster.resource.aws_iam_role as Record<string, { name: string }>).map((r) => r.name);
+      expect(roles).toContain(`driftless-${env}-pipeline-clickstream`);
+      const policies = Object.values(cluster.resource.aws_iam_role_policy as Record<string, { policy: string }>).map((p) => p.policy);
+      expect(policies.some((p) => p.includes(`driftless-${env}-curated-`) && p.includes('/clicks/*'))).toBe(true);
+      const rendered = join(project, 'k8s', 'rendered', env);
+      for (const file of [
+        'pipelines/clickstream/kafkatopic-kafka-clicks.yaml',
+        'pipelines/clickstream/kafkatopic-kafka-clicks.dlq.yaml',
+        'pipelines/clickstream/kafkauser-kafka-clickstream.yaml',
+        'pipelines/clickstream/sparkapplication-pipelines-clickstream.yaml',
+        'pipelines/clickstream/prometheusrule-pipelines-clickstream-alerts.yaml',
+        'pipelines/clickstream/externalsecret-pipelines-clickstream-kafka.yaml',
+        'spark/serviceaccount-pipelines-spark-clickstream.yaml',
+        'spark/rolebinding-pipelines-spark-clickstream.yaml',
+      ]) {
+        expect(existsSync(join(rendered, file)), `${env}/${file}`).toBe(true);
+      }
+      expect(readFileSync(join(rendered, 'spark', 'role-kafka-kafka-credentials.yaml'), 'utf8')).toContain('- clickstream');
+    }
+  });
+
+  it.each([
+    ['a bad cron schedule', (s: string) => s.replace("triggerSeconds: 30,", "schedule: '0 0 2 * * *',").replace("kind: 'streaming'", "kind: 'batch'"), "'schedule' must be a cron schedule with 5 fields"],
+    ['a missing sink', (s: string) => s.replace("  sink: { type: 's3', bucket: 'curated', prefix: 'clicks/', partitionBy: ['window_start'] },\n", ''), "'sink' is required"],
+    ['a topic another pipeline owns', (s: string) => s.replace("topic: 'clicks', format", "topic: 'orders', format"), "'topics' must not use a topic that pipeline 'order-events' also uses"],
+    ['a malformed topic name', (s: string) => s.replace("topic: 'clicks.dlq'", "topic: 'Clicks DLQ'"), "'rejects.topic' must be a Kafka topic name"],
+  ])('stops on %s with a precise message and writes nothing', SLOW, (_, edit, message) => {
+    const file = join(project, 'pipelines', 'clickstream', 'pipeline.ts');
+    const before = digest(outputTree(project));
+    const original = readFileSync(file, 'utf8');
+    writeFileSync(file, edit(original));
+    try {
+      const run = runSynth(project);
+      expect(run.status).not.toBe(0);
+      expect(run.stderr).toContain('pipelines/clickstream/pipeline.ts: pipeline \'clickstream\': ');
+      expect(run.stderr).toContain(message);
+      expect(run.stderr).toContain('Nothing was written.');
+      expect(digest(outputTree(project))).toBe(before);
+    } finally {
+      writeFileSync(file, original);
+    }
   });
 });
