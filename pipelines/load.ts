@@ -1,4 +1,4 @@
-import { existsSync, readdirSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { ConfigError, type Problem } from '../environments/problem';
@@ -6,6 +6,7 @@ import { crossFieldProblems, describeIssues, type Locate } from '../environments
 import { readJobCode, RUNTIME_ENTRY, RUNTIME_FOLDER, type JobCode } from './job-code';
 import { PIPELINE_RULES, topicsOf } from './rules';
 import { Pipeline } from './schema';
+import { sqlSubsetProblems } from './sql-subset';
 
 /** A validated pipeline with the code its Spark job runs. */
 export type LoadedPipeline = Pipeline & { readonly code: JobCode };
@@ -58,12 +59,14 @@ export async function loadPipelines(dir: string = PIPELINES_DIR): Promise<Loaded
   return pipelines;
 }
 
-/** The name must match the folder, and every SQL step must be a file in it. */
+/** The name must match the folder, and every SQL step must be a file in it, in the SQL that Spark and DuckDB share. */
 function fileProblems(pipeline: Pipeline, folderPath: string, folder: string, located: Locate): Problem[] {
   return [
     ...(pipeline.name === folder ? [] : [located('name', pipeline.name, `must be '${folder}', the name of its folder`)]),
     ...pipeline.steps.flatMap((step, index) =>
-      existsSync(join(folderPath, step)) ? [] : [located(`steps.${index}`, step, `must be a file in pipelines/${folder}/`)],
+      existsSync(join(folderPath, step))
+        ? sqlSubsetProblems(readFileSync(join(folderPath, step), 'utf8')).map((rule) => located(`steps.${index}`, step, rule))
+        : [located(`steps.${index}`, step, `must be a file in pipelines/${folder}/`)],
     ),
   ];
 }

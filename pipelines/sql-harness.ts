@@ -1,0 +1,237 @@
+/**
+ * Runs a pipeline's semantics (pipelines/README.md) in DuckDB on fixture data, so that its SQL steps are
+ * tested without a Spark cluster: the same parsing, the same quality SQL and the same step files as the
+ * runtime (pipelines/runtime/driftless_runtime.py). Only the streaming mechanics (micro-batches, watermarks,
+ * checkpoints) are not modelled: the harness sees every record at once, as the last micro-batch would.
+ */
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { DuckDBInstance, DuckDBTypeId, type DuckDBConnection, type DuckDBResultReader } from '@duckdb/node-api';
+import { qualitySql } from './quality-sql';
+import type { Pipeline } from './schema';
+
+/** A field's text as it arrived; NULL when absent. */
+export type Text = string | null;
+
+/** What a pipeline reads in a test. */
+export interface HarnessInput {
+  /**
+   * The source records as they arrive: the lines of the day's file (a CSV file starts with its header row)
+   * or the values of Kafka messages (null: a message without a value).
+   */
+  readonly records: readonly Text[];
+  /** Each reference table by its `as` name, as the lines of a CSV file with a header row. */
+  readonly references?: Readonly<Record<string, readonly string[]>>;
+}
+
+/** A value of an output row: numbers, text, dates as 'YYYY-MM-DD', timestamps as 'YYYY-MM-DD HH:MM:SS[.ffffff]'. */
+export type Value = string | number | boolean | null;
+
+/** One output row, by column name. */
+export type Row = Readonly<Record<string, Value>>;
+
+/** A record sent to the dead letters. */
+export interface Reject {
+  /** The record as it arrived; for a record that a step rejected, the step's row as JSON. */
+  readonly record: Text;
+  /** The reason, as the quality check or the step gave it. */
+  readonly reason: string;
+}
+
+/** What the pipeline produced: the sink's rows sorted by every column, and the rejects in the order they arose. */
+export interface HarnessResult {
+  /** The last step's rows. */
+  readonly output: Row[];
+  /** Parsing and quality rejects in input order, then each step's rejects sorted by their columns. */
+  readonly rejects: Reject[];
+}
+
+/** The lines of a fixture file in `pipelines/<pipeline>/fixtures/` (no empty last line for the final newline). */
+export function fixture(pipeline: string, file: string, dir: string = __dirname): string[] {
+  // Like Spark's line reader: '\n', '\r\n' and '\r' all end a line.
+  const lines = readFileSync(join(dir, pipeline, 'fixtures', file), 'utf8').split(/\r\n|\r|\n/);
+  return lines.at(-1) === '' ? lines.slice(0, -1) : lines;
+}
+
+/** Runs `pipeline` on `input`: parsing, quality checks, the SQL steps read from `dir/<name>/`, rejects. */
+export async function runPipeline(pipeline: Pipeline, input: HarnessInput, dir: string = __dirname): Promise<HarnessResult> {
+  const names = pipeline.schema.map((f) => f.name);
+  const parsed = parseRecords(pipeline, input.records);
+  const instance = await DuckDBInstance.create(':memory:');
+  const db = await instance.connect();
+  try {
+    await insertTextTable(db, 'raw', [...names, '_record'], parsed.rows.map((r) => [...r.values, r.record]));
+    for (const reference of pipeline.references ?? []) {
+      const lines = input.references?.[reference.as];
+      if (lines === undefined) throw new Error(`runPipeline: give the reference table '${reference.as}' as CSV lines`);
+      if (reference.format !== 'csv') throw new Error(`runPipeline: only CSV reference tables are supported, '${reference.as}' is ${reference.format}`);
+      const [header = [], ...rows] = lines.filter((l) => l.trim() !== '').map((line) => csvFields(line) ?? fail(`reference '${reference.as}': malformed CSV line ${line}`));
+      await insertTextTable(db, reference.as, header.map((h) => h ?? ''), rows);
+    }
+
+    await db.run(`CREATE TABLE checked AS\n${qualitySql(pipeline)}\n`);
+    // A scan keeps DuckDB's insertion order, so the k-th checked row is the k-th raw row.
+    const checked = (await db.runAndReadAll('SELECT _record, reject_reason FROM checked')).getRowObjectsJson();
+    const qualityRejects = checked.flatMap((row, k) =>
+      row.reject_reason === null ? [] : [{ index: parsed.rows[k]!.index, record: row._record as Text, reason: String(row.reject_reason) }],
+    );
+    const rejects: Reject[] = [...parsed.rejects, ...qualityRejects].sort((a, b) => a.index - b.index).map(({ record, reason }) => ({ record, reason }));
+
+    const window = pipeline.window ? `, date_trunc('${pipeline.window.unit}', ${pipeline.window.column}) AS window_start` : '';
+    await db.run(`CREATE VIEW source AS SELECT ${names.join(', ')}${window} FROM checked WHERE reject_reason IS NULL`);
+    let last = 'source';
+    for (const [index, step] of pipeline.steps.entries()) {
+      const view = stepView(step);
+      const sql = readFileSync(join(dir, pipeline.name, step), 'utf8').replace(/;(\s|--[^\n]*)*$/, '');
+      await db.run(`CREATE TABLE step_${index} AS\n${sql}\n`);
+      const columns = (await db.runAndReadAll(`SELECT * FROM step_${index} LIMIT 0`)).columnNames();
+      if (columns.includes('reject_reason')) {
+        const rejected = await db.runAndReadAll(`SELECT * EXCLUDE (reject_reason), reject_reason FROM step_${index} WHERE reject_reason IS NOT NULL ORDER BY ALL`);
+        for (const row of rows(rejected)) {
+          const { reject_reason: reason, ...fields } = row;
+          rejects.push({ record: sparkJson(fields, rejected), reason: String(reason) });
+        }
+        await db.run(`CREATE VIEW "${view}" AS SELECT * EXCLUDE (reject_reason) FROM step_${index} WHERE reject_reason IS NULL`);
+      } else {
+        // Quoted: a file stem may be a DuckDB keyword (SUMMARIZE is one) that a query could not name unquoted.
+        await db.run(`CREATE VIEW "${view}" AS SELECT * FROM step_${index}`);
+      }
+      last = view;
+    }
+    const output = rows(await db.runAndReadAll(`SELECT * FROM "${last}" ORDER BY ALL`));
+    return { output, rejects };
+  } finally {
+    db.closeSync();
+    instance.closeSync();
+  }
+}
+
+/** The view a step's result is known by: its file name without `.sql`, dashes turned into underscores. */
+export const stepView = (step: string): string => step.replace(/\.sql$/, '').replaceAll('-', '_');
+
+interface Parsed {
+  readonly rows: Array<{ index: number; values: Text[]; record: string }>;
+  readonly rejects: Array<Reject & { index: number }>;
+}
+
+// Step 1 of the semantics: every field as text, or a reject when the record cannot be split into fields.
+function parseRecords(pipeline: Pipeline, records: readonly Text[]): Parsed {
+  const names = pipeline.schema.map((f) => f.name);
+  const { format, type } = pipeline.source;
+  const parsed: Parsed = { rows: [], rejects: [] };
+  let lines = records.map((record, index) => ({ record, index }));
+  if (type === 's3') {
+    // Files: blank lines are no records, and a CSV file's header must name the schema's fields in order. Like the
+    // runtime, which reads a file's lines in parallel, every line equal to the header is left out, not just the first.
+    lines = lines.filter((l) => l.record !== null && !/^ *$/.test(l.record));
+    const header = lines[0]?.record;
+    if (format === 'csv' && header !== undefined && header !== null) {
+      if (csvFields(header)?.join(',') !== names.join(',')) throw new Error(`runPipeline: the CSV header must be '${names.join(',')}', got '${header}'`);
+      lines = lines.filter((l) => l.record !== header);
+    }
+  }
+  if (format === 'parquet') throw new Error('runPipeline: Parquet sources are typed already; give CSV or JSON records');
+  for (const { record, index } of lines) {
+    const values = record === null ? undefined : format === 'csv' ? csvValues(record, names.length) : jsonValues(record, names);
+    if (values === undefined || record === null) {
+      parsed.rejects.push({ index, record, reason: format === 'csv' ? 'malformed CSV line' : 'unparseable JSON' });
+    } else {
+      parsed.rows.push({ index, values, record });
+    }
+  }
+  return parsed;
+}
+
+// Values stay text: a JSON number or boolean becomes its text, an object or array its JSON (as Spark's from_json does).
+function jsonValues(record: string, names: readonly string[]): Text[] | undefined {
+  let value: unknown;
+  try {
+    value = JSON.parse(record);
+  } catch {
+    return undefined;
+  }
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) return undefined;
+  const object = value as Record<string, unknown>;
+  return names.map((name) => {
+    const field = object[name];
+    if (field === undefined || field === null) return null;
+    return typeof field === 'string' ? field : typeof field === 'object' ? JSON.stringify(field) : String(field);
+  });
+}
+
+function csvValues(line: string, count: number): Text[] | undefined {
+  const fields = csvFields(line);
+  return fields?.length === count ? fields : undefined;
+}
+
+/**
+ * Splits a CSV line (RFC 4180 quoting: '"' quotes, '""' inside quotes is a quote). An unquoted empty field is
+ * NULL, a quoted one the empty text. Undefined when a quote is not closed.
+ */
+function csvFields(line: string): Text[] | undefined {
+  if ((line.match(/"/g)?.length ?? 0) % 2 === 1) return undefined;
+  const fields: Text[] = [];
+  let current = '';
+  let quoted = false;
+  let inQuotes = false;
+  for (let i = 0; i < line.length; i++) {
+    const c = line[i];
+    if (c === '"' && inQuotes && line[i + 1] === '"') {
+      current += '"';
+      i++;
+    } else if (c === '"') {
+      inQuotes = !inQuotes;
+      quoted = true;
+    } else if (c === ',' && !inQuotes) {
+      fields.push(current === '' && !quoted ? null : current);
+      current = '';
+      quoted = false;
+    } else {
+      current += c;
+    }
+  }
+  fields.push(current === '' && !quoted ? null : current);
+  return fields;
+}
+
+async function insertTextTable(db: DuckDBConnection, table: string, columns: readonly string[], values: readonly (readonly Text[])[]): Promise<void> {
+  await db.run(`CREATE TABLE "${table}" (${columns.map((c) => `"${c}" VARCHAR`).join(', ')})`);
+  const appender = await db.createAppender(table);
+  for (const row of values) {
+    if (row.length !== columns.length) throw new Error(`runPipeline: table '${table}' has ${columns.length} columns, a row has ${row.length}`);
+    for (const value of row) {
+      if (value === null) appender.appendNull();
+      else appender.appendVarchar(value);
+    }
+    appender.endRow();
+  }
+  appender.closeSync();
+}
+
+const WHOLE_NUMBERS = new Set([DuckDBTypeId.TINYINT, DuckDBTypeId.SMALLINT, DuckDBTypeId.INTEGER, DuckDBTypeId.BIGINT, DuckDBTypeId.HUGEINT, DuckDBTypeId.UBIGINT, DuckDBTypeId.DECIMAL]);
+
+// BIGINT (what count(*) returns) and DECIMAL come as text from DuckDB's JSON form; tests compare numbers.
+function rows(reader: DuckDBResultReader): Row[] {
+  const types = new Map(reader.columnNames().map((name, i) => [name, reader.columnTypes()[i]!.typeId]));
+  return reader.getRowObjectsJson().map((row) =>
+    Object.fromEntries(Object.entries(row).map(([name, value]) => [name, WHOLE_NUMBERS.has(types.get(name)!) && value !== null ? Number(value) : (value as Value)])),
+  );
+}
+
+// How Spark's to_json writes a row: NULL fields left out, timestamps as 'yyyy-MM-ddTHH:mm:ss.SSSZ' (UTC session).
+function sparkJson(fields: Row, reader: DuckDBResultReader): string {
+  const timestamps = new Set(reader.columnNames().filter((_, i) => reader.columnTypes()[i]!.typeId === DuckDBTypeId.TIMESTAMP));
+  const entries = Object.entries(fields)
+    .filter(([, value]) => value !== null)
+    .map(([name, value]) => {
+      if (!timestamps.has(name) || typeof value !== 'string') return [name, value];
+      const [date, time = '00:00:00'] = value.split(' ');
+      const [seconds, fraction = ''] = time.split('.');
+      return [name, `${date}T${seconds}.${fraction.padEnd(3, '0').slice(0, 3)}Z`];
+    });
+  return JSON.stringify(Object.fromEntries(entries));
+}
+
+const fail = (message: string): never => {
+  throw new Error(`runPipeline: ${message}`);
+};
