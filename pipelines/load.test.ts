@@ -85,6 +85,7 @@ describe('loadPipelines', () => {
       "pipelines/clicks/pipeline.ts sink.type: must be a sink: { type: 'kafka', topic }, { type: 's3', bucket, prefix } or { type: 'hdfs', path }",
       "pipelines/fields/pipeline.ts quality.required.0: must be a field of the schema (user_id, clicked_at)",
       'pipelines/fields/pipeline.ts quality.ranges.0: must set min, max or both',
+      'pipelines/fields/pipeline.ts quality.ranges.0.field: must be an integer or double field to have a range, it is a string',
       "pipelines/orders/pipeline.ts rejects.type: must be a dead-letter location: { type: 'kafka', topic } or { type: 's3', bucket, prefix }",
       'pipelines/sales/pipeline.ts kind: must be one of "streaming", "batch"',
       'pipelines/sales/pipeline.ts cron: is not a known field (known: name, description, kind, triggerSeconds, schedule, source, references, schema, quality, steps, window, sink, rejects, spark, topics, alerts)',
@@ -99,10 +100,14 @@ describe('loadPipelines', () => {
       loop: spec({ name: 'loop', rejects: { type: 'kafka', topic: 'clicks' }, source: { type: 'kafka', topic: 'clicks-in', format: 'json' }, sink: { type: 'kafka', topic: 'clicks' } }),
       window: spec({ name: 'window', window: { column: 'user_id', unit: 'minute', watermarkMinutes: 1 }, source: { type: 'kafka', topic: 'w', format: 'json' }, rejects: { type: 'kafka', topic: 'w.dlq' } }),
       untopiced: spec({ name: 'untopiced', topics: undefined, source: { type: 'kafka', topic: 'u', format: 'json' }, rejects: { type: 'kafka', topic: 'u.dlq' } }),
-    });
+      ranged: spec({ name: 'ranged', quality: { required: [], ranges: [{ field: 'user_id', min: 0 }] }, source: { type: 'kafka', topic: 'g', format: 'json' }, rejects: { type: 'kafka', topic: 'g.dlq' } }),
+      shadow: spec({ name: 'shadow', steps: ['source.sql'], source: { type: 'kafka', topic: 'h', format: 'json' }, rejects: { type: 'kafka', topic: 'h.dlq' } }),
+    }, ['sessions.sql', 'source.sql']);
     expect(await problemsOf(dir)).toEqual([
       "pipelines/batch/pipeline.ts source.type: must be 's3' for a batch pipeline",
       'pipelines/loop/pipeline.ts rejects.topic: must differ from the source and sink topics, or rejects would be read again',
+      'pipelines/ranged/pipeline.ts quality.ranges.0.field: must be an integer or double field to have a range, it is a string',
+      "pipelines/shadow/pipeline.ts steps.0: must not be named like the view 'source' the steps already read",
       'pipelines/stream/pipeline.ts triggerSeconds: is required for a streaming pipeline',
       'pipelines/stream/pipeline.ts schedule: must be absent for a streaming pipeline (it runs continuously)',
       'pipelines/untopiced/pipeline.ts topics: is required because the pipeline uses Kafka topics (u, u.dlq): give their partitions per environment',

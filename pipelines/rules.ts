@@ -66,6 +66,29 @@ export const PIPELINE_RULES: readonly CrossFieldRule<Pipeline>[] = [
     ],
   },
   {
+    reads: ['schema', 'quality'],
+    check: (p) =>
+      p.quality.ranges.flatMap((range, index) => {
+        const type = p.schema.find((f) => f.name === range.field)?.type;
+        return when(type !== undefined && type !== 'integer' && type !== 'double', {
+          field: `quality.ranges.${index}.field`,
+          value: range.field,
+          rule: `must be an integer or double field to have a range, it is a ${type}`,
+        });
+      }),
+  },
+  {
+    reads: ['steps', 'references'],
+    check: (p) => {
+      // Views the runtime defines itself, and the reference tables: a step named like one would hide it.
+      const taken = ['source', 'raw', 'run', ...(p.references ?? []).map((r) => r.as)];
+      return p.steps.flatMap((step, index) => {
+        const view = step.replace(/\.sql$/, '').replace(/-/g, '_');
+        return when(taken.includes(view), { field: `steps.${index}`, value: step, rule: `must not be named like the view '${view}' the steps already read` });
+      });
+    },
+  },
+  {
     reads: ['schema', 'window'],
     check: (p) =>
       when(p.window !== undefined && p.schema.find((f) => f.name === p.window!.column)?.type !== 'timestamp', {

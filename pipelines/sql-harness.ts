@@ -22,6 +22,8 @@ export interface HarnessInput {
   readonly records: readonly Text[];
   /** Each reference table by its `as` name, as the lines of a CSV file with a header row. */
   readonly references?: Readonly<Record<string, readonly string[]>>;
+  /** Batch: the logical date of the run, 'YYYY-MM-DD', which the steps see as `run.run_date`. */
+  readonly runDate?: string;
 }
 
 /** A value of an output row: numbers, text, dates as 'YYYY-MM-DD', timestamps as 'YYYY-MM-DD HH:MM:SS[.ffffff]'. */
@@ -69,6 +71,11 @@ export async function runPipeline(pipeline: Pipeline, input: HarnessInput, dir: 
       await insertTextTable(db, reference.as, header.map((h) => h ?? ''), rows);
     }
 
+    if (pipeline.kind === 'batch') {
+      if (input.runDate === undefined || !/^\d{4}-\d{2}-\d{2}$/.test(input.runDate)) throw new Error('runPipeline: a batch pipeline needs runDate as YYYY-MM-DD');
+      // As the runtime does: the steps can compare records with the day being processed.
+      await db.run(`CREATE VIEW run AS SELECT DATE '${input.runDate}' AS run_date`);
+    }
     await db.run(`CREATE TABLE checked AS\n${qualitySql(pipeline)}\n`);
     // A scan keeps DuckDB's insertion order, so the k-th checked row is the k-th raw row.
     const checked = (await db.runAndReadAll('SELECT _record, reject_reason FROM checked')).getRowObjectsJson();

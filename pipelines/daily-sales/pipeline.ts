@@ -14,7 +14,7 @@ export const pipeline = {
     { name: 'amount', type: 'double' },
   ],
   quality: { required: ['store_id', 'amount', 'sale_date'], ranges: [] },
-  steps: ['daily-totals.sql'],
+  steps: ['same-day.sql', 'daily-totals.sql'],
   // Re-running a day overwrites exactly that day's partition: runs are idempotent.
   sink: { type: 's3', bucket: 'curated', prefix: 'daily-sales/', partitionBy: ['sale_date'] },
   rejects: { type: 's3', bucket: 'curated', prefix: 'errors/daily-sales/' },

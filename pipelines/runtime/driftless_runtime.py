@@ -253,6 +253,8 @@ def start_stream(job, rows, location, name):
 def run_batch(spark, job, steps, day):
     """One day's file; a re-run of the day replaces that day's output partitions and its rejects."""
     records = batch_records(spark, job, day).cache()
+    # The steps can compare records with the day being processed (view `run`, column `run_date`).
+    spark.sql("SELECT DATE'{}' AS run_date".format(day.isoformat())).createOrReplaceTempView("run")
     valid, rejects = check(spark, records, job)
     result, step_rejects = run_steps(spark, valid, steps)
     write_rejects(job, union(rejects, step_rejects), "date=" + day.isoformat())
