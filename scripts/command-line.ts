@@ -1,0 +1,81 @@
+/**
+ * Command-line options of the review, plan and drift scripts: `node:util` parseArgs in strict mode, with
+ * its errors turned into one line that names the option, the value given and the rule.
+ */
+import { parseArgs } from 'node:util';
+import { ENVIRONMENT_NAMES, type EnvironmentName } from '../environments/schema';
+
+/** The user's mistake (an option, a ref, a missing tool): reported as one line, exit code 1. */
+export class UsageError extends Error {
+  constructor(
+    message: string,
+    /** Print the usage after the message: the command line itself is wrong. */
+    readonly showUsage = false,
+  ) {
+    super(message);
+    this.name = 'UsageError';
+  }
+}
+
+/** One option: a string that needs a value, or a flag; `meaning` completes "needs a value (…)". */
+export interface OptionSpec {
+  readonly type: 'string' | 'boolean';
+  readonly meaning: string;
+}
+
+type Values = Record<string, string | boolean | undefined>;
+
+/** Parses `args` strictly against `spec`; throws a UsageError with one readable line on any mistake. */
+export function parseCommandLine(args: readonly string[], spec: Readonly<Record<string, OptionSpec>>): Values {
+  const options = Object.fromEntries(Object.entries(spec).map(([name, { type }]) => [name, { type }]));
+  try {
+    return parseArgs({ args: [...args], options, strict: true, allowPositionals: false }).values as Values;
+  } catch (error) {
+    throw new UsageError(argumentProblem(error as Error & { code?: string }, args, spec), true);
+  }
+}
+
+/** The value of a required string option, or a UsageError saying what it is for. */
+export function requiredOption(values: Values, name: string, spec: Readonly<Record<string, OptionSpec>>): string {
+  const value = values[name];
+  if (typeof value !== 'string' || value === '') {
+    throw new UsageError(`option '--${name}' is required: ${spec[name]?.meaning ?? 'a value'}, got nothing`, true);
+  }
+  return value;
+}
+
+/** The `--env` option of plan and drift. */
+export const ENV_OPTION: OptionSpec = { type: 'string', meaning: `the environment, one of ${ENVIRONMENT_NAMES.join(', ')}` };
+
+/** `--env`, which must name one environment. */
+export function environmentOption(values: Values): EnvironmentName {
+  const value = requiredOption(values, 'env', { env: ENV_OPTION });
+  if (!(ENVIRONMENT_NAMES as readonly string[]).includes(value)) {
+    throw new UsageError(`option '--env' must be one of ${ENVIRONMENT_NAMES.join(', ')}, got '${value}'`, true);
+  }
+  return value as EnvironmentName;
+}
+
+function argumentProblem(error: Error & { code?: string }, args: readonly string[], spec: Readonly<Record<string, OptionSpec>>): string {
+  const known = Object.keys(spec).map((name) => `--${name}`).join(', ');
+  const quoted = /'([^' ]+)/.exec(error.message)?.[1] ?? '';
+  switch (error.code) {
+    case 'ERR_PARSE_ARGS_UNKNOWN_OPTION':
+      return `option '${quoted}' is not known: the options are ${known}`;
+    case 'ERR_PARSE_ARGS_UNEXPECTED_POSITIONAL':
+      return `unexpected argument '${quoted}': every value follows its option (the options are ${known})`;
+    case 'ERR_PARSE_ARGS_INVALID_OPTION_VALUE': {
+      const name = quoted.replace(/^--/, '').replace(/=.*$/, '');
+      const option = spec[name];
+      if (option?.type === 'boolean') {
+        const given = args.find((arg) => arg.startsWith(`--${name}=`))?.slice(name.length + 3) ?? '';
+        return `option '--${name}' is a flag and takes no value, got '${given}'`;
+      }
+      // parseArgs refuses a value that starts with a dash ("ambiguous"): that is the next option, not a value.
+      const next = args[args.indexOf(`--${name}`) + 1];
+      return `option '--${name}' needs a value (${option?.meaning ?? 'a value'}), got ${next === undefined ? 'nothing' : `'${next}'`}`;
+    }
+    default:
+      return error.message;
+  }
+}

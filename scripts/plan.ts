@@ -1,0 +1,84 @@
+/**
+ * `npm run plan -- --env <env>`: the Terraform plan of every stack of an environment, as Markdown.
+ *
+ * Synthesizes the environment (as `npm run synth -- --env <env>` does), then per stack in the order they are
+ * applied (network, data-lake, cluster, bootstrap): `terraform init`, `plan -out=plan.tfplan` and
+ * `show -json plan.tfplan`, summarized: counts by action, resources by action, deletes and replacements of
+ * all stacks first. Needs Terraform (TERRAFORM_BINARY or `terraform` on PATH) and credentials of the
+ * environment's account. Exits 1 on any error, naming the stack and showing the end of terraform's output.
+ */
+import { join } from 'node:path';
+import { STACKS, stackName } from '../environments/naming';
+import { ENV_OPTION, environmentOption, parseCommandLine, UsageError, type OptionSpec } from './command-line';
+import { PROJECT_ROOT } from './project-copy';
+import { runCommand, tail } from './run-command';
+import { init, requireTerraform, terraform, TerraformError } from './terraform-cli';
+import { PlanFormatError, renderPlanMarkdown, summarizePlan, type PlanSummary } from './terraform-plan';
+
+const OPTIONS = { env: ENV_OPTION } as const satisfies Record<string, OptionSpec>;
+const USAGE = 'usage: npm run plan -- --env <dev|staging|prod>';
+const PLAN_FILE = 'plan.tfplan';
+
+/** Output channels, so that tests can run the command in-process. */
+export interface Io {
+  readonly out: (text: string) => void;
+  readonly err: (text: string) => void;
+}
+
+/** Runs the command; returns the exit code. */
+export async function main(args: readonly string[], io: Io): Promise<number> {
+  const planned: Array<{ stack: string; summary: PlanSummary }> = [];
+  let env = '';
+  try {
+    const environment = environmentOption(parseCommandLine(args, OPTIONS));
+    env = environment;
+    requireTerraform();
+    const synth = await runCommand(process.execPath, ['--import', 'tsx', 'scripts/synth.ts', '--env', env], { cwd: PROJECT_ROOT });
+    if (synth.code !== 0) throw new UsageError(`the synth of ${env} failed:\n${tail(synth.stderr || synth.stdout, 40)}`);
+    for (const stack of STACKS) {
+      const name = stackName(environment, stack);
+      planned.push({ stack: name, summary: await planStack(name, join(PROJECT_ROOT, 'cdktf.out', 'stacks', name)) });
+    }
+    io.out(renderPlanMarkdown(env, planned));
+    return 0;
+  } catch (error) {
+    if (!(error instanceof UsageError || error instanceof TerraformError)) throw error;
+    // What was planned before the failure is still worth reading; the failure goes to stderr.
+    if (planned.length > 0) io.out(renderPlanMarkdown(env, planned));
+    io.err(`plan: ${error.message}`);
+    const skipped = STACKS.map((stack) => `${env}-${stack}`).slice(planned.length + 1);
+    if (error instanceof TerraformError && skipped.length > 0) io.err(`plan: not planned: ${skipped.join(', ')}`);
+    if (error instanceof UsageError && error.showUsage) io.err(USAGE);
+    return 1;
+  }
+}
+
+/** init, plan and show one stack; the plan file stays in the stack folder (cdktf.out, not committed). */
+async function planStack(stack: string, dir: string): Promise<PlanSummary> {
+  await init(stack, dir);
+  const plan = await terraform(dir, ['plan', '-input=false', '-no-color', '-lock-timeout=5m', `-out=${PLAN_FILE}`]);
+  if (plan.code !== 0) throw new TerraformError(stack, 'plan', plan);
+  const show = await terraform(dir, ['show', '-json', '-no-color', PLAN_FILE]);
+  if (show.code !== 0) throw new TerraformError(stack, 'show', show);
+  try {
+    return summarizePlan(JSON.parse(show.stdout));
+  } catch (error) {
+    if (!(error instanceof SyntaxError || error instanceof PlanFormatError)) throw error;
+    throw new UsageError(`${stack}: terraform show -json printed no JSON plan this script understands: ${error.message}`);
+  }
+}
+
+if (typeof require !== 'undefined' && require.main === module) {
+  main(process.argv.slice(2), {
+    out: (text) => process.stdout.write(text),
+    err: (line) => process.stderr.write(`${line}\n`),
+  }).then(
+    (code) => {
+      process.exitCode = code;
+    },
+    (error: unknown) => {
+      process.stderr.write(`plan: ${(error as Error).stack ?? String(error)}\n`);
+      process.exitCode = 1;
+    },
+  );
+}
