@@ -5,6 +5,7 @@ import { IamRolePolicyAttachment } from '@cdktf/provider-aws/lib/iam-role-policy
 import { Construct } from 'constructs';
 import type { ServiceAccountRef } from '../../environments/naming';
 import { policyDocument, type PolicyStatement } from './policy-document';
+import { suppressPolicy } from './policy-suppression';
 
 /** Props of a workload role. */
 export interface WorkloadRoleProps {
@@ -57,7 +58,12 @@ export class WorkloadRole extends Construct {
       new IamRolePolicy(this, 'policy', { role: this.role.id, name: 'workload', policy: policyDocument(props.statements) });
     }
     for (const policy of props.managedPolicies ?? []) {
-      new IamRolePolicyAttachment(this, policy, { role: this.role.name, policyArn: `arn:aws:iam::aws:policy/${policy}` });
+      const attachment = new IamRolePolicyAttachment(this, policy, { role: this.role.name, policyArn: `arn:aws:iam::aws:policy/${policy}` });
+      // The gate still rejects administrator-like managed policies (DL-IAM-006), which this does not excuse.
+      suppressPolicy(attachment, {
+        id: 'DL-IAM-005',
+        reason: `${policy} is the policy AWS publishes for its own EKS add-on that this role serves; AWS changes it together with the add-on versions, so an inline copy would fall behind.`,
+      });
     }
     if (props.associate ?? true) {
       new EksPodIdentityAssociation(this, 'association', {

@@ -32,6 +32,7 @@ import type { Pipeline } from '../../pipelines/schema';
 import { storageAccess } from '../../pipelines/storage-access';
 import { EnvironmentStack } from '../constructs/environment-stack';
 import { policyDocument } from '../constructs/policy-document';
+import { suppressPolicy } from '../constructs/policy-suppression';
 import { storageStatements } from '../constructs/storage-statements';
 import { WorkloadRole, type WorkloadRoleProps } from '../constructs/workload-role';
 import { EKS_ADDON_VERSIONS, type EksAddonName } from '../versions';
@@ -92,6 +93,10 @@ export class ClusterStack extends EnvironmentStack {
     const clusterPolicy = new IamRolePolicyAttachment(this, 'cluster-role-policy', {
       role: clusterRole.name,
       policyArn: 'arn:aws:iam::aws:policy/AmazonEKSClusterPolicy',
+    });
+    suppressPolicy(clusterPolicy, {
+      id: 'DL-IAM-005',
+      reason: 'The EKS service role must carry AmazonEKSClusterPolicy: AWS defines what the control plane needs and changes it with EKS versions, and EKS checks for this policy.',
     });
 
     this.cluster = new EksCluster(this, 'cluster', {
@@ -194,9 +199,17 @@ export class ClusterStack extends EnvironmentStack {
       ]),
     });
     // No CNI policy here: the VPC CNI gets its own role through Pod Identity, so pods never inherit it.
-    const attachments = ['AmazonEKSWorkerNodePolicy', 'AmazonEC2ContainerRegistryPullOnly'].map(
-      (policy) => new IamRolePolicyAttachment(this, `node-role-${policy}`, { role: nodeRole.name, policyArn: `arn:aws:iam::aws:policy/${policy}` }),
-    );
+    const nodePolicies = {
+      AmazonEKSWorkerNodePolicy:
+        'The kubelet and the Pod Identity agent of managed nodes need AmazonEKSWorkerNodePolicy (EC2 and EKS describe calls, eks-auth:AssumeRoleForPodIdentity), which AWS maintains with EKS; it grants no data access.',
+      AmazonEC2ContainerRegistryPullOnly:
+        'Nodes pull images from ECR with AmazonEC2ContainerRegistryPullOnly, the read-only pull policy AWS maintains; it grants no push and no data access.',
+    };
+    const attachments = Object.entries(nodePolicies).map(([policy, reason]) => {
+      const attachment = new IamRolePolicyAttachment(this, `node-role-${policy}`, { role: nodeRole.name, policyArn: `arn:aws:iam::aws:policy/${policy}` });
+      suppressPolicy(attachment, { id: 'DL-IAM-005', reason });
+      return attachment;
+    });
     return env.cluster.nodeGroups.map((group) => {
       const template = new LaunchTemplate(this, `${group.name}-launch-template`, {
         name: `${name}-${group.name}`,

@@ -5,6 +5,7 @@ import { bucketName, BUCKETS, dataKeyAlias, PROJECT } from '../../environments/n
 import type { Environment } from '../../environments/schema';
 import { DataLakeBucket } from '../constructs/data-lake-bucket';
 import { EnvironmentStack } from '../constructs/environment-stack';
+import { suppressPolicy } from '../constructs/policy-suppression';
 
 /**
  * `<env>-data-lake`: the customer-managed key and the five buckets. Every bucket logs its access to the
@@ -61,6 +62,17 @@ export class DataLakeStack extends EnvironmentStack {
         }),
       );
     }
+    suppressPolicy(
+      buckets.get('logs')!.bucket,
+      {
+        id: 'DL-S3-002',
+        reason: 'S3 server access logging delivers only to a bucket whose default encryption is SSE-S3, so the logs bucket cannot default to SSE-KMS; Spark writes its event logs there with SSE-KMS per object.',
+      },
+      {
+        id: 'DL-S3-005',
+        reason: 'This is the bucket that receives the server access logs of the others; logging its own access into itself would log every log delivery again, without end.',
+      },
+    );
     this.buckets = buckets;
   }
 }

@@ -99,7 +99,11 @@ export class AppsChart extends EnvironmentChart {
         name: 'stackable-charts',
         namespace: NAMESPACES.argocd,
         labels: { 'argocd.argoproj.io/secret-type': 'repository' },
-        annotations: syncWave(SYNC_WAVES.platform - 1),
+        annotations: {
+          ...syncWave(SYNC_WAVES.platform - 1),
+          'driftless.io/suppress':
+            "DL-SECRET-001: It holds only the public address of Stackable's chart registry, which needs no credentials; Argo CD takes repository settings from Secrets only.",
+        },
       },
       stringData: { name: 'stackable', type: 'helm', enableOCI: 'true', url: OPERATOR_CHARTS.stackableHdfs.repoURL },
     });

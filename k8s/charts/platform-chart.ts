@@ -163,7 +163,16 @@ export class PlatformChart extends EnvironmentChart {
           'pod-security.kubernetes.io/warn': 'restricted',
         },
         // Deleting a namespace deletes every claim in it: no sync may do that.
-        annotations: { ...KEEP_DATA, ...(spec.podSecurity === 'restricted' ? {} : { 'driftless.io/pod-security-reason': spec.podSecurity.reason }) },
+        annotations: {
+          ...KEEP_DATA,
+          ...(spec.podSecurity === 'restricted'
+            ? {}
+            : {
+                'driftless.io/pod-security-reason': spec.podSecurity.reason,
+                // The policy gate's suppression of its rule 'namespaces enforce restricted', with the same reason.
+                'driftless.io/suppress': `DL-NS-002: ${spec.podSecurity.reason}.`,
+              }),
+        },
       },
     });
     const namespace = spec.name;

@@ -1,0 +1,440 @@
+import { describe, expect, it } from 'vitest';
+import { loadEnvironments } from '../../environments/load';
+import type { EnvironmentName } from '../../environments/schema';
+import { imagePinProblem } from './container-rules';
+import { evaluate } from './engine';
+import type { KubeObject, ManifestOutput, Rule } from './rule';
+import { RULES } from './rules';
+
+// Each manifest (and environment) rule runs alone over a small set of rendered objects of one environment:
+// a passing set (no finding of the rule) and at least one failing set (a finding whose message contains the text).
+
+const environments = loadEnvironments();
+const envNamed = (name: EnvironmentName) => environments.find((env) => env.name === name)!;
+
+interface Fixture {
+  readonly env?: EnvironmentName;
+  readonly objects: readonly ManifestOutput[];
+}
+interface RuleFixtures {
+  readonly pass: Fixture;
+  readonly fail: ReadonlyArray<Fixture & { readonly name: string; readonly message: string }>;
+}
+
+const clone = <T>(value: T): T => structuredClone(value);
+/** An object as rendered into a folder of prod (or `env`). */
+const at = (object: KubeObject, folder = 'fixture', env: EnvironmentName = 'prod'): ManifestOutput => ({
+  environment: env,
+  file: `k8s/rendered/${env}/${folder}/${object.kind.toLowerCase()}-${object.metadata.namespace ?? ''}-${object.metadata.name}.yaml`,
+  object,
+});
+const set = (...objects: KubeObject[]): Fixture => ({ objects: objects.map((o) => at(o)) });
+const edited = <T extends KubeObject>(object: T, edit: (o: any) => void): T => {
+  const copy = clone(object);
+  edit(copy);
+  return copy;
+};
+
+function findingsOf(rule: Rule, fixture: Fixture) {
+  const env = envNamed(fixture.env ?? 'prod');
+  return evaluate([rule], { stacks: [], manifests: fixture.objects.map((m) => ({ ...m, environment: env.name })) }, [env]).findings;
+}
+
+const KEEP_DATA = { 'argocd.argoproj.io/sync-options': 'Prune=false,Delete=false' };
+const IMAGE = 'docker.io/library/spark:4.0.1-scala2.13-java17-python3-ubuntu';
+const restrictedContext = { allowPrivilegeEscalation: false, capabilities: { drop: ['ALL'] }, readOnlyRootFilesystem: true, runAsNonRoot: true };
+const sized = { requests: { cpu: '500m', memory: '2Gi' }, limits: { memory: '2Gi' } };
+
+const deployment: KubeObject = {
+  apiVersion: 'apps/v1',
+  kind: 'Deployment',
+  metadata: { name: 'spark-history-server', namespace: 'spark-operator' },
+  spec: {
+    template: {
+      spec: {
+        securityContext: { runAsNonRoot: true, runAsUser: 185, seccompProfile: { type: 'RuntimeDefault' } },
+        containers: [{ name: 'history-server', image: IMAGE, securityContext: restrictedContext, resources: sized }],
+        initContainers: [{ name: 'fetch-s3a', image: IMAGE, securityContext: restrictedContext, resources: sized }],
+        volumes: [{ name: 'tmp', emptyDir: { sizeLimit: '1Gi' } }],
+      },
+    },
+  },
+};
+const sparkPod = {
+  cores: 1,
+  memory: '1024m',
+  serviceAccount: 'spark-x',
+  podSecurityContext: { runAsNonRoot: true, runAsUser: 185, fsGroup: 185, seccompProfile: { type: 'RuntimeDefault' } },
+  securityContext: { ...restrictedContext, runAsUser: 185 },
+};
+const sparkApplication: KubeObject = {
+  apiVersion: 'sparkoperator.k8s.io/v1beta2',
+  kind: 'SparkApplication',
+  metadata: { name: 'temperature', namespace: 'pipelines' },
+  spec: { image: IMAGE, driver: sparkPod, executor: { ...sparkPod, instances: 1 }, volumes: [{ name: 'tmp', emptyDir: { sizeLimit: '2Gi' } }] },
+};
+const scheduledSparkApplication: KubeObject = {
+  apiVersion: 'sparkoperator.k8s.io/v1beta2',
+  kind: 'ScheduledSparkApplication',
+  metadata: { name: 'daily-sales', namespace: 'pipelines' },
+  spec: { schedule: '0 2 * * *', template: clone(sparkApplication.spec) },
+};
+const workloads = () => set(deployment, sparkApplication, scheduledSparkApplication);
+
+const namespace = (name: string, enforce = 'restricted', annotations: Record<string, string> = KEEP_DATA): KubeObject => ({
+  apiVersion: 'v1',
+  kind: 'Namespace',
+  metadata: {
+    name,
+    labels: { 'pod-security.kubernetes.io/enforce': enforce, 'pod-security.kubernetes.io/audit': 'restricted', 'pod-security.kubernetes.io/warn': 'restricted' },
+    annotations,
+  },
+});
+const defaultDenyPolicy = (ns: string): KubeObject => ({
+  apiVersion: 'networking.k8s.io/v1',
+  kind: 'NetworkPolicy',
+  metadata: { name: 'default-deny', namespace: ns },
+  spec: { podSelector: {}, policyTypes: ['Ingress', 'Egress'] },
+});
+const storageClass: KubeObject = {
+  apiVersion: 'storage.k8s.io/v1',
+  kind: 'StorageClass',
+  metadata: { name: 'data-gp3-retain', annotations: KEEP_DATA },
+  provisioner: 'ebs.csi.aws.com',
+  parameters: { type: 'gp3', encrypted: 'true' },
+  reclaimPolicy: 'Retain',
+};
+
+const kafka: KubeObject = {
+  apiVersion: 'kafka.strimzi.io/v1',
+  kind: 'Kafka',
+  metadata: { name: 'events', namespace: 'kafka', annotations: KEEP_DATA },
+  spec: {
+    kafka: {
+      listeners: [{ name: 'tls', port: 9093, type: 'internal', tls: true, authentication: { type: 'scram-sha-512' } }],
+      authorization: { type: 'simple' },
+      config: { 'default.replication.factor': 3, 'min.insync.replicas': 2, 'offsets.topic.replication.factor': 3, 'unclean.leader.election.enable': false },
+    },
+  },
+};
+const nodePool: KubeObject = {
+  apiVersion: 'kafka.strimzi.io/v1',
+  kind: 'KafkaNodePool',
+  metadata: { name: 'brokers', namespace: 'kafka', annotations: KEEP_DATA },
+  spec: { replicas: 3, roles: ['broker'], storage: { type: 'jbod', volumes: [{ id: 0, type: 'persistent-claim', size: '500Gi', class: 'data-gp3-retain', deleteClaim: false }] } },
+};
+const topic: KubeObject = {
+  apiVersion: 'kafka.strimzi.io/v1',
+  kind: 'KafkaTopic',
+  metadata: { name: 'orders', namespace: 'kafka', annotations: KEEP_DATA },
+  spec: { partitions: 6, replicas: 3, config: { 'min.insync.replicas': 2 } },
+};
+const user: KubeObject = {
+  apiVersion: 'kafka.strimzi.io/v1',
+  kind: 'KafkaUser',
+  metadata: { name: 'order-events', namespace: 'kafka' },
+  spec: {
+    authentication: { type: 'scram-sha-512' },
+    authorization: { type: 'simple', acls: [{ resource: { type: 'topic', name: 'orders', patternType: 'literal' }, operations: ['Read', 'Describe'] }] },
+  },
+};
+
+const zookeeper: KubeObject = {
+  apiVersion: 'zookeeper.stackable.tech/v1alpha1',
+  kind: 'ZookeeperCluster',
+  metadata: { name: 'lake-zookeeper', namespace: 'hdfs', annotations: KEEP_DATA },
+  spec: { servers: { config: { resources: { storage: { data: { capacity: '5Gi', storageClass: 'data-gp3-retain' } } } }, roleGroups: { default: { replicas: 3 } } } },
+};
+const znode: KubeObject = {
+  apiVersion: 'zookeeper.stackable.tech/v1alpha1',
+  kind: 'ZookeeperZnode',
+  metadata: { name: 'lake-znode', namespace: 'hdfs', annotations: KEEP_DATA },
+  spec: { clusterRef: { name: 'lake-zookeeper', namespace: 'hdfs' } },
+};
+const role = (storageClassName: string | undefined) => ({ config: { resources: { storage: { data: { capacity: '10Gi', ...(storageClassName ? { storageClass: storageClassName } : {}) } } } }, roleGroups: { default: { replicas: 2 } } });
+const hdfs: KubeObject = {
+  apiVersion: 'hdfs.stackable.tech/v1alpha1',
+  kind: 'HdfsCluster',
+  metadata: { name: 'lake', namespace: 'hdfs', annotations: KEEP_DATA },
+  spec: { clusterConfig: { zookeeperConfigMapName: 'lake-znode', dfsReplication: 3 }, nameNodes: role('data-gp3-retain'), journalNodes: role('data-gp3-retain'), dataNodes: role('data-gp3-retain') },
+};
+
+const application = (name: string, extra: { annotations?: Record<string, string>; finalizers?: string[]; source?: object; automated?: object } = {}): KubeObject => ({
+  apiVersion: 'argoproj.io/v1alpha1',
+  kind: 'Application',
+  metadata: { name, namespace: 'argocd', ...(extra.annotations ? { annotations: extra.annotations } : {}), ...(extra.finalizers ? { finalizers: extra.finalizers } : {}) },
+  spec: {
+    project: 'driftless',
+    source: extra.source ?? { repoURL: 'https://github.com/example-org/driftless.git', targetRevision: 'main', path: `k8s/rendered/prod/${name}`, directory: { recurse: true } },
+    destination: { server: 'https://kubernetes.default.svc', namespace: 'argocd' },
+    syncPolicy: { automated: extra.automated ?? { prune: true, selfHeal: true } },
+  },
+});
+/** The kafka folder's Application with the Kafka object it syncs, as rendered. */
+const kafkaFolder = (app: KubeObject): Fixture => ({ objects: [at(app, 'apps'), at(kafka, 'kafka')] });
+
+const role_ = (rules: object[]): KubeObject => ({ apiVersion: 'rbac.authorization.k8s.io/v1', kind: 'Role', metadata: { name: 'reader', namespace: 'kafka' }, rules });
+
+const FIXTURES: Record<string, RuleFixtures> = {
+  'DL-K8S-001': {
+    pass: workloads(),
+    fail: [
+      { name: 'a container that may run as root', ...set(edited(deployment, (d) => {
+        delete d.spec.template.spec.securityContext.runAsNonRoot;
+        delete d.spec.template.spec.containers[0].securityContext.runAsNonRoot;
+      })), message: 'container history-server may run as root' },
+      { name: 'a driver as uid 0', ...set(edited(sparkApplication, (s) => (s.spec.driver.securityContext.runAsUser = 0))), message: 'driver runs as root (runAsUser 0)' },
+    ],
+  },
+  'DL-K8S-002': {
+    pass: workloads(),
+    fail: [
+      { name: 'a writable executor', ...set(edited(sparkApplication, (s) => (s.spec.executor.securityContext.readOnlyRootFilesystem = false))), message: 'executor has a writable root filesystem' },
+      { name: 'a writable init container', ...set(edited(deployment, (d) => delete d.spec.template.spec.initContainers[0].securityContext.readOnlyRootFilesystem)), message: 'init container fetch-s3a has a writable root filesystem' },
+    ],
+  },
+  'DL-K8S-003': {
+    pass: workloads(),
+    fail: [{ name: 'escalation allowed in a scheduled driver', ...set(edited(scheduledSparkApplication, (s) => delete s.spec.template.driver.securityContext.allowPrivilegeEscalation)), message: 'driver may escalate privileges' }],
+  },
+  'DL-K8S-004': {
+    pass: workloads(),
+    fail: [
+      { name: 'capabilities kept', ...set(edited(deployment, (d) => delete d.spec.template.spec.containers[0].securityContext.capabilities)), message: "keeps the default Linux capabilities" },
+      { name: 'a capability added', ...set(edited(deployment, (d) => (d.spec.template.spec.containers[0].securityContext.capabilities.add = ['NET_ADMIN']))), message: 'adds the capabilities NET_ADMIN' },
+    ],
+  },
+  'DL-K8S-005': {
+    pass: workloads(),
+    fail: [
+      { name: 'no memory limit', ...set(edited(deployment, (d) => delete d.spec.template.spec.containers[0].resources.limits)), message: 'container history-server sets no limits.memory' },
+      { name: 'an executor without memory', ...set(edited(sparkApplication, (s) => delete s.spec.executor.memory)), message: 'executor sets no memory' },
+    ],
+  },
+  'DL-K8S-006': {
+    pass: workloads(),
+    fail: [
+      { name: 'latest', ...set(edited(deployment, (d) => (d.spec.template.spec.containers[0].image = 'docker.io/library/spark:latest'))), message: "with the moving tag 'latest'" },
+      { name: 'no tag', ...set(edited(sparkApplication, (s) => (s.spec.image = 'registry.example.com:5000/spark'))), message: 'without a tag' },
+    ],
+  },
+  'DL-K8S-007': {
+    pass: workloads(),
+    fail: [
+      { name: 'a hostPath volume', ...set(edited(deployment, (d) => d.spec.template.spec.volumes.push({ name: 'proc', hostPath: { path: '/proc' } }))), message: 'pod template mounts the host path /proc as volume proc' },
+      { name: 'a hostPath in a Spark application', ...set(edited(sparkApplication, (s) => s.spec.volumes.push({ name: 'docker', hostPath: { path: '/var/run/docker.sock' } }))), message: 'driver mounts the host path /var/run/docker.sock' },
+    ],
+  },
+  'DL-K8S-008': {
+    pass: workloads(),
+    fail: [
+      { name: 'hostNetwork', ...set(edited(deployment, (d) => (d.spec.template.spec.hostNetwork = true))), message: 'pod template sets hostNetwork: true' },
+      { name: 'hostPID on an executor', ...set(edited(sparkApplication, (s) => (s.spec.executor.hostPID = true))), message: 'executor sets hostPID: true' },
+    ],
+  },
+  'DL-K8S-009': {
+    pass: workloads(),
+    fail: [{ name: 'a privileged container', ...set(edited(deployment, (d) => (d.spec.template.spec.containers[0].securityContext.privileged = true))), message: 'container history-server is privileged' }],
+  },
+  'DL-K8S-010': {
+    pass: workloads(),
+    fail: [{ name: 'no seccomp profile', ...set(edited(deployment, (d) => delete d.spec.template.spec.securityContext.seccompProfile)), message: 'runs without a seccomp profile' }],
+  },
+  'DL-K8S-011': {
+    pass: set(namespace('kafka'), topic, edited(topic, (t) => (t.metadata.name = 'orders.dlq'))),
+    fail: [
+      { name: 'a topic name with an empty part', ...set(edited(topic, (t) => (t.metadata.name = 'temperature..dlq'))), message: 'the name "temperature..dlq" is not an RFC 1123 subdomain' },
+      { name: 'a namespace name with a dot', ...set(namespace('data.lake')), message: 'the name "data.lake" is not an RFC 1123 label' },
+      { name: 'an object in a namespace with upper-case letters', ...set(edited(topic, (t) => (t.metadata.namespace = 'Kafka'))), message: 'the namespace "Kafka" is not an RFC 1123 label' },
+    ],
+  },
+  'DL-NS-001': {
+    pass: set(namespace('kafka')),
+    fail: [
+      { name: 'no enforce label', ...set(edited(namespace('kafka'), (n) => delete n.metadata.labels['pod-security.kubernetes.io/enforce'])), message: 'namespace kafka enforces no Pod Security level' },
+      { name: 'warn relaxed', ...set(edited(namespace('kafka'), (n) => (n.metadata.labels['pod-security.kubernetes.io/warn'] = 'baseline'))), message: 'does not warn at restricted' },
+    ],
+  },
+  'DL-NS-002': {
+    pass: set(namespace('kafka')),
+    fail: [{ name: 'baseline', ...set(namespace('hdfs', 'baseline')), message: "namespace hdfs enforces Pod Security 'baseline', not 'restricted'" }],
+  },
+  'DL-NS-003': {
+    pass: set(namespace('kafka'), defaultDenyPolicy('kafka')),
+    fail: [
+      { name: 'no NetworkPolicy', ...set(namespace('kafka')), message: 'namespace kafka has no default-deny NetworkPolicy' },
+      { name: 'a default deny of another namespace', ...set(namespace('kafka'), defaultDenyPolicy('hdfs')), message: 'has no default-deny' },
+      { name: 'a policy that denies ingress only', ...set(namespace('kafka'), edited(defaultDenyPolicy('kafka'), (p) => (p.spec.policyTypes = ['Ingress']))), message: 'has no default-deny' },
+      { name: 'a policy that allows something', ...set(namespace('kafka'), edited(defaultDenyPolicy('kafka'), (p) => (p.spec.egress = [{ to: [{ ipBlock: { cidr: '0.0.0.0/0' } }] }]))), message: 'has no default-deny' },
+    ],
+  },
+  'DL-STORAGE-001': {
+    pass: set(storageClass),
+    fail: [
+      { name: 'reclaim policy Delete', ...set(edited(storageClass, (s) => delete s.reclaimPolicy)), message: 'deletes volumes with their claims (reclaimPolicy Delete)' },
+      { name: 'unencrypted', ...set(edited(storageClass, (s) => delete s.parameters.encrypted)), message: 'does not encrypt its volumes' },
+    ],
+  },
+  'DL-KAFKA-001': {
+    pass: set(kafka),
+    fail: [
+      { name: 'a plaintext listener', ...set(edited(kafka, (k) => k.spec.kafka.listeners.push({ name: 'plain', port: 9092, type: 'internal', tls: false, authentication: { type: 'scram-sha-512' } }))), message: 'listener plain (port 9092) does not use TLS' },
+      { name: 'an unauthenticated listener', ...set(edited(kafka, (k) => delete k.spec.kafka.listeners[0].authentication)), message: 'listener tls (port 9093) lets clients in without authentication' },
+    ],
+  },
+  'DL-KAFKA-002': {
+    pass: set(kafka),
+    fail: [{ name: 'no authorization', ...set(edited(kafka, (k) => delete k.spec.kafka.authorization)), message: 'Kafka events has no authorization' }],
+  },
+  'DL-KAFKA-003': {
+    pass: set(kafka),
+    fail: [
+      { name: 'min.insync.replicas below prod', ...set(edited(kafka, (k) => (k.spec.kafka.config['min.insync.replicas'] = 1))), message: "sets min.insync.replicas 1, below kafka.minInSyncReplicas (2) of environment 'prod'" },
+      { name: 'replication left at the default', ...set(edited(kafka, (k) => delete k.spec.kafka.config['default.replication.factor'])), message: 'sets default.replication.factor 1, below kafka.defaultReplicationFactor (3)' },
+      { name: 'unclean leader election', ...set(edited(kafka, (k) => (k.spec.kafka.config['unclean.leader.election.enable'] = true))), message: 'enables unclean leader election' },
+    ],
+  },
+  'DL-KAFKA-004': {
+    pass: set(topic),
+    fail: [
+      { name: 'one replica in prod', ...set(edited(topic, (t) => (t.spec.replicas = 1))), message: "topic orders has 1 replicas, below kafka.defaultReplicationFactor (3) of environment 'prod'" },
+      { name: 'a lower min.insync.replicas', ...set(edited(topic, (t) => (t.spec.config['min.insync.replicas'] = 1))), message: 'sets min.insync.replicas 1, below kafka.minInSyncReplicas (2)' },
+    ],
+  },
+  'DL-KAFKA-005': {
+    pass: set(nodePool, storageClass),
+    fail: [
+      { name: 'deleteClaim true', ...set(edited(nodePool, (p) => (p.spec.storage.volumes[0].deleteClaim = true)), storageClass), message: 'KafkaNodePool brokers volume 0 does not set deleteClaim: false' },
+      { name: 'ephemeral storage', ...set(edited(nodePool, (p) => (p.spec.storage = { type: 'ephemeral' })), storageClass), message: 'is ephemeral: its data dies with the pod' },
+      { name: 'a deleting StorageClass', ...set(nodePool, edited(storageClass, (s) => (s.reclaimPolicy = 'Delete'))), message: 'uses the StorageClass data-gp3-retain, which is not a StorageClass of this environment with reclaimPolicy Retain' },
+    ],
+  },
+  'DL-KAFKA-006': {
+    pass: set(user),
+    fail: [
+      { name: 'an ACL on every topic', ...set(edited(user, (u) => (u.spec.authorization.acls[0].resource.name = '*'))), message: "ACL 0 applies to every topic ('*')" },
+      { name: 'operation All', ...set(edited(user, (u) => (u.spec.authorization.acls[0].operations = ['All']))), message: 'grants operation All' },
+    ],
+  },
+  'DL-HDFS-001': {
+    pass: set(hdfs, znode, zookeeper),
+    fail: [
+      { name: 'no HdfsCluster', ...set(znode, zookeeper), message: "environment 'prod' renders no HdfsCluster" },
+      { name: 'no znode', ...set(hdfs, zookeeper), message: 'uses the ZooKeeper znode "lake-znode", which is not rendered in its namespace' },
+      { name: 'no ZookeeperCluster', ...set(hdfs, znode), message: 'refers to the ZookeeperCluster "lake-zookeeper", which is not rendered' },
+    ],
+  },
+  'DL-HDFS-002': {
+    pass: set(hdfs, zookeeper, storageClass),
+    fail: [
+      { name: 'datanodes on the default StorageClass', ...set(edited(hdfs, (h) => (h.spec.dataNodes = role(undefined))), zookeeper, storageClass), message: "HdfsCluster lake dataNodes volume data uses the cluster's default StorageClass" },
+      { name: 'ZooKeeper without storage', ...set(hdfs, edited(zookeeper, (z) => delete z.spec.servers.config), storageClass), message: 'ZookeeperCluster lake-zookeeper servers declares no storage' },
+    ],
+  },
+  'DL-HDFS-003': {
+    pass: set(hdfs),
+    fail: [{ name: 'replication 1 in prod', ...set(edited(hdfs, (h) => (h.spec.clusterConfig.dfsReplication = 1))), message: "replicates blocks 1 times, below hdfs.dfsReplication (3) of environment 'prod'" }],
+  },
+  'DL-ARGO-001': {
+    pass: set(kafka, nodePool, topic, hdfs, namespace('kafka'), storageClass),
+    fail: [
+      { name: 'a KafkaNodePool that a sync may prune', ...set(edited(nodePool, (p) => delete p.metadata.annotations)), message: 'KafkaNodePool brokers can be pruned or deleted by an Argo CD sync' },
+      { name: 'a namespace without Delete=false', ...set(namespace('kafka', 'restricted', { 'argocd.argoproj.io/sync-options': 'Prune=false' })), message: 'Namespace kafka can be pruned or deleted' },
+    ],
+  },
+  'DL-ARGO-002': {
+    pass: { objects: [...kafkaFolder(application('kafka', { annotations: KEEP_DATA })).objects, at(application('spark', { finalizers: ['resources-finalizer.argocd.argoproj.io'] }), 'apps')] },
+    fail: [
+      { name: 'a data folder Application without Prune=false,Delete=false', ...kafkaFolder(application('kafka')), message: 'Application kafka syncs objects that hold data (e.g. Kafka events) but lacks Prune=false,Delete=false' },
+      { name: 'a data folder Application that cascades', ...kafkaFolder(application('kafka', { annotations: KEEP_DATA, finalizers: ['resources-finalizer.argocd.argoproj.io'] })), message: 'deleting it cascades' },
+    ],
+  },
+  'DL-ARGO-003': {
+    pass: set(application('spark')),
+    fail: [
+      { name: 'no self-heal', ...set(application('spark', { automated: { prune: true, selfHeal: false } })), message: 'Application spark does not sync automatically with self-heal' },
+      { name: 'manual sync', ...set(edited(application('spark'), (a) => delete a.spec.syncPolicy.automated)), message: 'does not sync automatically' },
+    ],
+  },
+  'DL-ARGO-004': {
+    pass: set(application('strimzi', { source: { repoURL: 'https://strimzi.io/charts/', chart: 'strimzi-kafka-operator', targetRevision: '1.2.0' } })),
+    fail: [{ name: 'a chart version range', ...set(application('strimzi', { source: { repoURL: 'https://strimzi.io/charts/', chart: 'strimzi-kafka-operator', targetRevision: '1.*' } })), message: 'installs chart strimzi-kafka-operator at "1.*", not an exact version' }],
+  },
+  'DL-SECRET-001': {
+    pass: set({ apiVersion: 'v1', kind: 'Secret', metadata: { name: 'placeholder', namespace: 'argocd' } }),
+    fail: [{ name: 'a committed credential', ...set({ apiVersion: 'v1', kind: 'Secret', metadata: { name: 'grafana', namespace: 'monitoring' }, stringData: { password: 'hunter2' } }), message: 'Secret grafana is committed to Git with the keys password' }],
+  },
+  'DL-RBAC-001': {
+    pass: set(role_([{ apiGroups: [''], resources: ['pods'], verbs: ['get', 'create'] }])),
+    fail: [
+      { name: 'a wildcard verb', ...set(role_([{ apiGroups: [''], resources: ['pods'], verbs: ['*'] }])), message: "Role reader rule 0 grants '*' in verbs" },
+      { name: 'bind', ...set(role_([{ apiGroups: ['rbac.authorization.k8s.io'], resources: ['rolebindings'], verbs: ['create', 'bind'] }])), message: 'grants the escalating verb bind' },
+    ],
+  },
+  'DL-RBAC-002': {
+    pass: set(role_([{ apiGroups: [''], resources: ['secrets'], resourceNames: ['order-events'], verbs: ['get'] }])),
+    fail: [
+      { name: 'every Secret', ...set(role_([{ apiGroups: [''], resources: ['secrets'], verbs: ['get'] }])), message: 'Role reader rule 0 reaches every Secret of its scope (no resourceNames)' },
+      { name: 'list on named Secrets', ...set(role_([{ apiGroups: [''], resources: ['secrets'], resourceNames: ['order-events'], verbs: ['get', 'list'] }])), message: 'may list Secrets' },
+    ],
+  },
+};
+
+const manifestRules = RULES.filter((rule) => rule.target !== 'terraform');
+
+describe('manifest and environment rules', () => {
+  it('has a passing and a failing fixture for every manifest and environment rule, and none for rules that do not exist', () => {
+    expect(Object.keys(FIXTURES).sort()).toEqual(manifestRules.map((rule) => rule.id).sort());
+    for (const [id, fixtures] of Object.entries(FIXTURES)) expect(fixtures.fail.length, id).toBeGreaterThan(0);
+  });
+
+  describe.each(manifestRules.map((rule) => [rule.id, rule] as const))('%s', (id, rule) => {
+    const fixtures = FIXTURES[id]!;
+
+    it('finds nothing in its passing fixture', () => {
+      expect(findingsOf(rule, fixtures.pass)).toEqual([]);
+    });
+
+    it.each(fixtures.fail.map((f) => [f.name, f] as const))('finds %s', (_, fixture) => {
+      const findings = findingsOf(rule, fixture);
+      expect(findings.length).toBeGreaterThan(0);
+      expect(findings.every((f) => f.ruleId === id && f.severity === rule.severity)).toBe(true);
+      expect(findings.map((f) => f.message).join('\n')).toContain(fixture.message);
+    });
+  });
+
+  it("holds dev to dev's replication, not prod's", () => {
+    const topicRule = RULES.find((r) => r.id === 'DL-KAFKA-004')!;
+    const single = edited(topic, (t) => {
+      t.spec.replicas = 1;
+      t.spec.config['min.insync.replicas'] = 1;
+    });
+    expect(findingsOf(topicRule, { env: 'dev', objects: [at(single, 'pipelines/x', 'dev')] })).toEqual([]);
+    expect(findingsOf(topicRule, { env: 'prod', objects: [at(single)] })).not.toEqual([]);
+  });
+
+  it('checks only containers this repository defines, not operator-owned custom resources', () => {
+    const containerRules = RULES.filter((r) => r.id.startsWith('DL-K8S-'));
+    const operatorOwned = { ...kafka, spec: { ...kafka.spec, kafka: { ...kafka.spec.kafka, template: { pod: { securityContext: {} } } } } };
+    for (const rule of containerRules) expect(findingsOf(rule, set(operatorOwned)), rule.id).toEqual([]);
+  });
+
+  it('names the environment, the file and the object in a finding', () => {
+    const [finding] = findingsOf(RULES.find((r) => r.id === 'DL-NS-003')!, set(namespace('kafka')));
+    expect(finding).toMatchObject({ environment: 'prod', location: 'k8s/rendered/prod/fixture/namespace--kafka.yaml', subject: 'Namespace/kafka', ruleId: 'DL-NS-003' });
+  });
+
+  it.each([
+    ['docker.io/library/spark:4.0.1-scala2.13-java17-python3-ubuntu', undefined],
+    ['registry.example.com:5000/team/app:1.2.3', undefined],
+    [`quay.io/x/y@sha256:${'a'.repeat(64)}`, undefined],
+    ['registry.example.com:5000/team/app', 'without a tag'],
+    ['spark', 'without a tag'],
+    ['spark:latest', "moving tag 'latest'"],
+    ['', 'names no image'],
+  ])('judges the image %j as pinned or not', (image, problem) => {
+    const found = imagePinProblem(image);
+    if (problem === undefined) expect(found).toBeUndefined();
+    else expect(found).toContain(problem);
+  });
+});

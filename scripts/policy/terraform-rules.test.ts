@@ -1,0 +1,374 @@
+import { describe, expect, it } from 'vitest';
+import { loadEnvironments } from '../../environments/load';
+import type { EnvironmentName } from '../../environments/schema';
+import { evaluate } from './engine';
+import type { Block, Rule, TerraformJson } from './rule';
+import { RULES } from './rules';
+
+// Each Terraform rule runs alone over a one-stack fixture: a passing one (no finding of the rule) and at least
+// one failing one (a finding of the rule whose message contains the expected text).
+
+const environments = loadEnvironments();
+const envNamed = (name: EnvironmentName) => environments.find((env) => env.name === name)!;
+
+type Resources = Record<string, Record<string, Block>>;
+interface Fixture {
+  readonly env?: EnvironmentName;
+  readonly json: TerraformJson;
+}
+interface RuleFixtures {
+  readonly pass: Fixture;
+  readonly fail: ReadonlyArray<Fixture & { readonly name: string; readonly message: string }>;
+}
+
+const clone = <T>(value: T): T => structuredClone(value);
+const stack = (resource: Resources, provider?: TerraformJson['provider']): TerraformJson => ({ resource, ...(provider ? { provider } : {}) });
+
+/** Runs one rule over one stack of one environment (prod unless said otherwise). */
+function findingsOf(rule: Rule, fixture: Fixture) {
+  const env = envNamed(fixture.env ?? 'prod');
+  return evaluate([rule], { stacks: [{ environment: env.name, name: `${env.name}-fixture`, file: 'fixture', json: fixture.json }], manifests: [] }, [env]).findings;
+}
+
+// A bucket with every control, which each failing fixture breaks in one way.
+const BUCKET = 'driftless-prod-raw-333333333333-eu-central-1';
+const REF = '${aws_s3_bucket.b.id}';
+const tlsDeny = {
+  Sid: 'DenyInsecureTransport',
+  Effect: 'Deny',
+  Principal: '*',
+  Action: 's3:*',
+  Resource: [`arn:aws:s3:::${BUCKET}`, `arn:aws:s3:::${BUCKET}/*`],
+  Condition: { Bool: { 'aws:SecureTransport': 'false' } },
+};
+const goodBucket = (): Resources => ({
+  aws_s3_bucket: { b: { bucket: BUCKET, force_destroy: false, lifecycle: { prevent_destroy: true } } },
+  aws_s3_bucket_versioning: { v: { bucket: REF, versioning_configuration: { status: 'Enabled' } } },
+  aws_s3_bucket_server_side_encryption_configuration: {
+    e: { bucket: REF, rule: [{ apply_server_side_encryption_by_default: { sse_algorithm: 'aws:kms', kms_master_key_id: '${aws_kms_key.k.arn}' }, bucket_key_enabled: true }] },
+  },
+  aws_s3_bucket_public_access_block: { p: { bucket: REF, block_public_acls: true, block_public_policy: true, ignore_public_acls: true, restrict_public_buckets: true } },
+  aws_s3_bucket_policy: { pol: { bucket: REF, policy: JSON.stringify({ Version: '2012-10-17', Statement: [tlsDeny] }) } },
+  aws_s3_bucket_logging: { l: { bucket: REF, target_bucket: 'driftless-prod-logs', target_prefix: `${BUCKET}/` } },
+  aws_s3_bucket_lifecycle_configuration: {
+    lc: {
+      bucket: REF,
+      rule: [
+        { id: 'abort', status: 'Enabled', filter: [{}], abort_incomplete_multipart_upload: [{ days_after_initiation: 7 }] },
+        { id: 'noncurrent', status: 'Enabled', filter: [{}], noncurrent_version_expiration: [{ noncurrent_days: 30 }] },
+      ],
+    },
+  },
+  aws_s3_bucket_ownership_controls: { o: { bucket: REF, rule: { object_ownership: 'BucketOwnerEnforced' } } },
+});
+const bucketWith = (edit: (r: Resources) => void): TerraformJson => {
+  const resources = clone(goodBucket());
+  edit(resources);
+  return stack(resources);
+};
+
+const goodKey = (): Resources => ({ aws_kms_key: { k: { enable_key_rotation: true, deletion_window_in_days: 30, lifecycle: { prevent_destroy: true } } } });
+
+const CLUSTER_ARN = 'arn:aws:eks:eu-central-1:333333333333:cluster/driftless-prod';
+const goodCluster = (): Block => ({
+  name: 'driftless-prod',
+  version: '1.34',
+  vpc_config: { endpoint_private_access: true, endpoint_public_access: false, subnet_ids: '${data.aws_subnets.private.ids}' },
+  encryption_config: { resources: ['secrets'], provider: { key_arn: '${aws_kms_key.secrets.arn}' } },
+  enabled_cluster_log_types: ['api', 'audit', 'authenticator', 'controllerManager', 'scheduler'],
+  access_config: { authentication_mode: 'API', bootstrap_cluster_creator_admin_permissions: false },
+  deletion_protection: true,
+});
+const clusterWith = (edit: (c: Record<string, any>) => void): TerraformJson => {
+  const cluster = clone(goodCluster()) as Record<string, any>;
+  edit(cluster);
+  return stack({ aws_eks_cluster: { cluster } });
+};
+
+const goodTemplate = (): Block => ({
+  name: 'driftless-prod-general',
+  metadata_options: { http_endpoint: 'enabled', http_tokens: 'required', http_put_response_hop_limit: 1 },
+  block_device_mappings: [{ device_name: '/dev/xvda', ebs: { volume_size: 200, volume_type: 'gp3', encrypted: 'true' } }],
+});
+const templateWith = (edit: (t: Record<string, any>) => void): TerraformJson => {
+  const template = clone(goodTemplate()) as Record<string, any>;
+  edit(template);
+  return stack({ aws_launch_template: { lt: template } });
+};
+
+const goodNetwork = (): Resources => ({
+  aws_vpc: { vpc: { cidr_block: '10.30.0.0/16' } },
+  aws_flow_log: { fl: { vpc_id: '${aws_vpc.vpc.id}', traffic_type: 'ALL', log_destination: '${aws_cloudwatch_log_group.fl.arn}' } },
+  aws_default_security_group: { dsg: { vpc_id: '${aws_vpc.vpc.id}', ingress: [], egress: [] } },
+});
+const networkWith = (edit: (r: Resources) => void): TerraformJson => {
+  const resources = clone(goodNetwork());
+  edit(resources);
+  return stack(resources);
+};
+
+const policy = (...statements: object[]) => ({ aws_iam_role_policy: { p: { role: '${aws_iam_role.r.id}', name: 'workload', policy: JSON.stringify({ Version: '2012-10-17', Statement: statements }) } } });
+const readObjects = { Sid: 'ReadObjects', Effect: 'Allow', Action: ['s3:GetObject'], Resource: [`arn:aws:s3:::${BUCKET}/sales/*`] };
+const podIdentityTrust = (condition: object) => ({
+  aws_iam_role: {
+    r: {
+      name: 'driftless-prod-pipeline-x',
+      assume_role_policy: JSON.stringify({
+        Version: '2012-10-17',
+        Statement: [{ Effect: 'Allow', Principal: { Service: 'pods.eks.amazonaws.com' }, Action: ['sts:AssumeRole', 'sts:TagSession'], Condition: condition }],
+      }),
+    },
+  },
+});
+const scopedCondition = {
+  StringEquals: {
+    'aws:RequestTag/eks-cluster-arn': CLUSTER_ARN,
+    'aws:RequestTag/kubernetes-namespace': 'pipelines',
+    'aws:RequestTag/kubernetes-service-account': 'spark-x',
+  },
+};
+const attachment = (policyArn: string) => ({ aws_iam_role_policy_attachment: { a: { role: '${aws_iam_role.r.name}', policy_arn: policyArn } } });
+
+const provider = (tags: Record<string, string>) => ({ aws: [{ region: 'eu-central-1', allowed_account_ids: ['333333333333'], default_tags: [{ tags }] }] });
+const PROD_TAGS = { environment: 'prod', owner: 'data-platform', 'cost-centre': 'CC-1001', 'managed-by': 'driftless' };
+
+const FIXTURES: Record<string, RuleFixtures> = {
+  'DL-S3-001': {
+    pass: { json: stack(goodBucket()) },
+    fail: [
+      { name: 'no versioning resource', json: bucketWith((r) => delete r.aws_s3_bucket_versioning), message: `bucket ${BUCKET} has no versioning` },
+      { name: 'versioning suspended', json: bucketWith((r) => (r.aws_s3_bucket_versioning!.v = { bucket: REF, versioning_configuration: { status: 'Suspended' } })), message: 'has no versioning' },
+      { name: 'versioning of another bucket', json: bucketWith((r) => (r.aws_s3_bucket_versioning!.v = { bucket: '${aws_s3_bucket.other.id}', versioning_configuration: { status: 'Enabled' } })), message: 'has no versioning' },
+    ],
+  },
+  'DL-S3-002': {
+    pass: { json: stack(goodBucket()) },
+    fail: [
+      { name: 'SSE-S3', json: bucketWith((r) => (r.aws_s3_bucket_server_side_encryption_configuration!.e = { bucket: REF, rule: [{ apply_server_side_encryption_by_default: { sse_algorithm: 'AES256' } }] })), message: 'is encrypted with AES256, not SSE-KMS' },
+      { name: 'no encryption configuration', json: bucketWith((r) => delete r.aws_s3_bucket_server_side_encryption_configuration), message: 'has no default encryption configuration' },
+      { name: 'SSE-KMS without a bucket key', json: bucketWith((r) => (r.aws_s3_bucket_server_side_encryption_configuration!.e = { bucket: REF, rule: [{ apply_server_side_encryption_by_default: { sse_algorithm: 'aws:kms', kms_master_key_id: 'k' } }] })), message: 'without an S3 bucket key' },
+      { name: 'SSE-KMS with the AWS managed key', json: bucketWith((r) => (r.aws_s3_bucket_server_side_encryption_configuration!.e = { bucket: REF, rule: [{ apply_server_side_encryption_by_default: { sse_algorithm: 'aws:kms' }, bucket_key_enabled: true }] })), message: 'without naming a key' },
+    ],
+  },
+  'DL-S3-003': {
+    pass: { json: stack(goodBucket()) },
+    fail: [
+      { name: 'no public access block', json: bucketWith((r) => delete r.aws_s3_bucket_public_access_block), message: 'has no public access block' },
+      { name: 'one setting off', json: bucketWith((r) => (r.aws_s3_bucket_public_access_block!.p = { ...r.aws_s3_bucket_public_access_block!.p, restrict_public_buckets: false })), message: 'does not set restrict_public_buckets to true' },
+    ],
+  },
+  'DL-S3-004': {
+    pass: { json: stack(goodBucket()) },
+    fail: [
+      { name: 'no bucket policy', json: bucketWith((r) => delete r.aws_s3_bucket_policy), message: 'has no bucket policy' },
+      { name: 'a policy without the TLS deny', json: bucketWith((r) => (r.aws_s3_bucket_policy!.pol = { bucket: REF, policy: JSON.stringify({ Statement: [{ ...tlsDeny, Effect: 'Allow' }] }) })), message: 'no policy statement denying s3:* to anyone without TLS' },
+      { name: 'a TLS deny on the objects only', json: bucketWith((r) => (r.aws_s3_bucket_policy!.pol = { bucket: REF, policy: JSON.stringify({ Statement: [{ ...tlsDeny, Resource: `arn:aws:s3:::${BUCKET}/*` }] }) })), message: 'denying s3:*' },
+    ],
+  },
+  'DL-S3-005': {
+    pass: { json: stack(goodBucket()) },
+    fail: [
+      { name: 'no access logging', json: bucketWith((r) => delete r.aws_s3_bucket_logging), message: 'has no server access logging' },
+      { name: 'logging into itself', json: bucketWith((r) => (r.aws_s3_bucket_logging!.l = { bucket: REF, target_bucket: BUCKET })), message: 'logs its access to itself' },
+    ],
+  },
+  'DL-S3-006': {
+    pass: { json: stack(goodBucket()) },
+    fail: [
+      { name: 'no lifecycle configuration', json: bucketWith((r) => delete r.aws_s3_bucket_lifecycle_configuration), message: 'has no lifecycle configuration' },
+      { name: 'noncurrent expiry disabled', json: bucketWith((r) => ((r.aws_s3_bucket_lifecycle_configuration!.lc as any).rule[1].status = 'Disabled')), message: 'to expire noncurrent versions' },
+    ],
+  },
+  'DL-S3-007': {
+    pass: { json: stack(goodBucket()) },
+    fail: [{ name: 'ACLs allowed', json: bucketWith((r) => (r.aws_s3_bucket_ownership_controls!.o = { bucket: REF, rule: { object_ownership: 'ObjectWriter' } })), message: 'does not enforce bucket-owner object ownership' }],
+  },
+  'DL-KMS-001': {
+    pass: { json: stack(goodKey()) },
+    fail: [{ name: 'rotation off', json: stack({ aws_kms_key: { k: { enable_key_rotation: false } } }), message: 'does not rotate' }],
+  },
+  'DL-DATA-001': {
+    pass: { json: stack(goodBucket()) },
+    fail: [{ name: 'force_destroy in prod', json: bucketWith((r) => ((r.aws_s3_bucket!.b as any).force_destroy = true)), message: `bucket ${BUCKET} has force_destroy although environment 'prod' retains data` }],
+  },
+  'DL-DATA-002': {
+    pass: { json: stack({ ...goodBucket(), ...goodKey() }) },
+    fail: [
+      { name: 'a prod bucket without prevent_destroy', json: bucketWith((r) => delete (r.aws_s3_bucket!.b as any).lifecycle), message: `bucket ${BUCKET} lacks lifecycle prevent_destroy although environment 'prod' retains data` },
+      { name: 'a prod key without prevent_destroy', json: stack({ aws_kms_key: { k: { enable_key_rotation: true, lifecycle: { prevent_destroy: false } } } }), message: 'the key lacks lifecycle prevent_destroy' },
+    ],
+  },
+  'DL-DATA-003': {
+    pass: { json: stack({ aws_eks_cluster: { cluster: goodCluster() } }) },
+    fail: [{ name: 'no deletion protection in prod', json: clusterWith((c) => (c.deletion_protection = false)), message: "has no deletion protection although environment 'prod' retains data" }],
+  },
+  'DL-EKS-001': {
+    pass: { json: stack({ aws_eks_cluster: { cluster: goodCluster() } }) },
+    fail: [
+      { name: 'public endpoint in prod', json: clusterWith((c) => (c.vpc_config.endpoint_public_access = true)), message: "has a public API endpoint although environment 'prod' requires a private one" },
+      { name: 'public endpoint open to the internet in dev', env: 'dev', json: clusterWith((c) => (c.vpc_config = { endpoint_private_access: true, endpoint_public_access: true, public_access_cidrs: ['0.0.0.0/0'] })), message: 'open to 0.0.0.0/0' },
+      { name: 'public endpoint without an allow list in dev', env: 'dev', json: clusterWith((c) => (c.vpc_config = { endpoint_private_access: true })), message: 'open to 0.0.0.0/0 (no public_access_cidrs)' },
+    ],
+  },
+  'DL-EKS-002': {
+    pass: { json: stack({ aws_eks_cluster: { cluster: goodCluster() } }) },
+    fail: [{ name: 'no secrets encryption', json: clusterWith((c) => delete c.encryption_config), message: 'does not encrypt secrets with a KMS key' }],
+  },
+  'DL-EKS-003': {
+    pass: { json: stack({ aws_eks_cluster: { cluster: goodCluster() } }) },
+    fail: [{ name: 'no audit log', json: clusterWith((c) => (c.enabled_cluster_log_types = ['api', 'authenticator'])), message: 'does not ship the control-plane logs audit' }],
+  },
+  'DL-EKS-004': {
+    pass: { json: stack({ aws_eks_cluster: { cluster: goodCluster() } }) },
+    fail: [{ name: 'an unsupported version', json: clusterWith((c) => (c.version = '1.29')), message: 'runs version "1.29", not one of 1.34' }],
+  },
+  'DL-EKS-005': {
+    pass: { json: stack({ aws_eks_addon: { cni: { addon_name: 'vpc-cni', addon_version: 'v1.22.3-eksbuild.1' } } }) },
+    fail: [{ name: 'an add-on at whatever EKS picks', json: stack({ aws_eks_addon: { cni: { addon_name: 'vpc-cni' } } }), message: 'add-on vpc-cni has no pinned addon_version' }],
+  },
+  'DL-EKS-006': {
+    pass: { json: stack({ aws_eks_cluster: { cluster: goodCluster() } }) },
+    fail: [{ name: 'creator becomes admin', json: clusterWith((c) => (c.access_config = { authentication_mode: 'API' })), message: 'makes whoever creates it cluster admin' }],
+  },
+  'DL-EC2-001': {
+    pass: { json: stack({ aws_launch_template: { lt: goodTemplate() } }) },
+    fail: [
+      { name: 'IMDSv1 allowed', json: templateWith((t) => (t.metadata_options.http_tokens = 'optional')), message: "allows IMDSv1 (http_tokens is not 'required')" },
+      { name: 'no metadata options', json: templateWith((t) => delete t.metadata_options), message: 'allows IMDSv1' },
+      { name: 'hop limit 2', json: templateWith((t) => (t.metadata_options.http_put_response_hop_limit = 2)), message: 'hop limit 2, not 1' },
+    ],
+  },
+  'DL-EC2-002': {
+    pass: { json: stack({ aws_launch_template: { lt: goodTemplate() } }) },
+    fail: [
+      { name: 'an unencrypted volume', json: templateWith((t) => (t.block_device_mappings[0].ebs.encrypted = 'false')), message: 'does not encrypt the volume /dev/xvda' },
+      { name: 'no volumes declared', json: templateWith((t) => delete t.block_device_mappings), message: 'declares no block device mapping' },
+    ],
+  },
+  'DL-EC2-003': {
+    pass: { json: stack({ aws_launch_template: { lt: goodTemplate() }, aws_eks_node_group: { ng: { node_group_name: 'general', launch_template: { id: '${aws_launch_template.lt.id}', version: '${aws_launch_template.lt.latest_version}' } } } }) },
+    fail: [
+      { name: 'no launch template', json: stack({ aws_eks_node_group: { ng: { node_group_name: 'general', disk_size: 50 } } }), message: 'node group general uses no launch template' },
+      { name: 'a launch template from elsewhere', json: stack({ aws_eks_node_group: { ng: { node_group_name: 'general', launch_template: { id: 'lt-0123456789' } } } }), message: 'which is not a launch template of its stack' },
+    ],
+  },
+  'DL-VPC-001': {
+    pass: { json: stack(goodNetwork()) },
+    fail: [
+      { name: 'no flow log', json: networkWith((r) => delete r.aws_flow_log), message: 'the VPC has no flow logs' },
+      { name: 'rejected traffic only', json: networkWith((r) => ((r.aws_flow_log!.fl as any).traffic_type = 'REJECT')), message: 'only part of its traffic' },
+    ],
+  },
+  'DL-VPC-002': {
+    pass: { json: stack(goodNetwork()) },
+    fail: [
+      { name: 'default security group unmanaged', json: networkWith((r) => delete r.aws_default_security_group), message: 'leaves its default security group unmanaged' },
+      { name: 'default security group open', json: networkWith((r) => ((r.aws_default_security_group!.dsg as any).egress = [{ from_port: 0, to_port: 0, protocol: '-1', cidr_blocks: ['0.0.0.0/0'] }])), message: 'allows traffic' },
+    ],
+  },
+  'DL-IAM-001': {
+    pass: { json: stack({ ...policy(readObjects, { Effect: 'Allow', Action: ['logs:PutLogEvents'], Resource: 'arn:aws:logs:eu-central-1:333333333333:log-group:x:*' }) }) },
+    fail: [
+      { name: "Action '*'", json: stack(policy({ Sid: 'Everything', Effect: 'Allow', Action: '*', Resource: '*' })), message: "statement 'Everything' allows the wildcard action '*'" },
+      { name: 'a service wildcard', json: stack(policy({ Effect: 'Allow', Action: ['logs:Put*'], Resource: 'arn:aws:logs:eu-central-1:333333333333:log-group:x' })), message: "statement 0 allows the wildcard action 'logs:Put*'" },
+      { name: 'NotAction', json: stack(policy({ Effect: 'Allow', NotAction: ['iam:*'], Resource: 'arn:aws:s3:::x' })), message: 'allows every action except iam:*' },
+      { name: 'a policy the gate cannot read', json: stack({ aws_iam_policy: { p: { policy: '${data.aws_iam_policy_document.p.json}' } } }), message: 'is a Terraform expression' },
+    ],
+  },
+  'DL-IAM-002': {
+    pass: { json: stack({ ...policy(readObjects), aws_s3_bucket_policy: { pol: { bucket: REF, policy: JSON.stringify({ Statement: [tlsDeny] }) } } }) },
+    fail: [
+      { name: 's3:* on a bucket', json: stack(policy({ Sid: 'All', Effect: 'Allow', Action: 's3:*', Resource: `arn:aws:s3:::${BUCKET}/*` })), message: "statement 'All' allows the S3 wildcard 's3:*'" },
+      { name: 's3:Get* in a bucket policy', json: stack({ aws_s3_bucket_policy: { pol: { bucket: REF, policy: JSON.stringify({ Statement: [{ Effect: 'Allow', Principal: { AWS: 'arn:aws:iam::333333333333:root' }, Action: ['s3:Get*'], Resource: `arn:aws:s3:::${BUCKET}/*` }] }) } } }), message: "allows the S3 wildcard 's3:Get*'" },
+    ],
+  },
+  'DL-IAM-003': {
+    pass: { json: stack(policy(readObjects, { Effect: 'Allow', Action: ['ec2:DescribeInstances', 'sts:GetCallerIdentity'], Resource: '*' })) },
+    fail: [
+      { name: 'a write on *', json: stack(policy({ Sid: 'Tag', Effect: 'Allow', Action: ['ec2:CreateTags', 'ec2:DescribeTags'], Resource: '*' })), message: "statement 'Tag' allows ec2:CreateTags on every resource" },
+      { name: 'a write through NotResource', json: stack(policy({ Effect: 'Allow', Action: ['s3:PutObject'], NotResource: `arn:aws:s3:::${BUCKET}/*` })), message: 'allows s3:PutObject on every resource' },
+    ],
+  },
+  'DL-IAM-004': {
+    pass: { json: stack({ ...podIdentityTrust(scopedCondition), aws_iam_role: { ...podIdentityTrust(scopedCondition).aws_iam_role, node: { assume_role_policy: JSON.stringify({ Statement: [{ Effect: 'Allow', Principal: { Service: 'ec2.amazonaws.com' }, Action: 'sts:AssumeRole' }] }) } } }) },
+    fail: [
+      { name: 'Pod Identity trust for any cluster', json: stack(podIdentityTrust({ StringEquals: { 'aws:RequestTag/kubernetes-namespace': 'pipelines', 'aws:RequestTag/kubernetes-service-account': 'spark-x' } })), message: 'without requiring aws:RequestTag/eks-cluster-arn' },
+      { name: 'Pod Identity trust with a wildcard service account', json: stack(podIdentityTrust({ StringEquals: { ...scopedCondition.StringEquals, 'aws:RequestTag/kubernetes-service-account': 'spark-*' } })), message: 'with a wildcard aws:RequestTag/kubernetes-service-account' },
+      { name: 'trust of anyone', json: stack({ aws_iam_role: { r: { assume_role_policy: JSON.stringify({ Statement: [{ Effect: 'Allow', Principal: { AWS: '*' }, Action: 'sts:AssumeRole' }] }) } } }), message: 'lets any principal assume the role' },
+    ],
+  },
+  'DL-IAM-005': {
+    pass: { json: stack(attachment('arn:aws:iam::333333333333:policy/driftless-prod-reader')) },
+    fail: [{ name: 'an AWS managed policy', json: stack(attachment('arn:aws:iam::aws:policy/AmazonEKS_CNI_Policy')), message: 'attaches the AWS managed policy AmazonEKS_CNI_Policy' }],
+  },
+  'DL-IAM-006': {
+    pass: { json: stack(attachment('arn:aws:iam::aws:policy/AmazonEKSWorkerNodePolicy')) },
+    fail: [
+      { name: 'AdministratorAccess', json: stack(attachment('arn:aws:iam::aws:policy/AdministratorAccess')), message: 'attaches the privileged AWS managed policy AdministratorAccess' },
+      { name: 'a *FullAccess policy as a managed_policy_arns entry', json: stack({ aws_iam_role: { r: { assume_role_policy: '{}', managed_policy_arns: ['arn:aws:iam::aws:policy/AmazonS3FullAccess'] } } }), message: 'AmazonS3FullAccess' },
+    ],
+  },
+  'DL-TAG-001': {
+    pass: { json: stack({}, provider(PROD_TAGS)) },
+    fail: [
+      { name: 'no owner tag', json: stack({}, provider({ ...PROD_TAGS, owner: '' })), message: 'the provider does not tag resources with owner' },
+      { name: 'no default tags', json: stack({}, { aws: [{ region: 'eu-central-1' }] }), message: 'does not tag resources with environment, owner, cost-centre, managed-by' },
+      { name: "another environment's tag", json: stack({}, provider({ ...PROD_TAGS, environment: 'dev' })), message: `tags resources with environment "dev", not 'prod'` },
+    ],
+  },
+  'DL-HELM-001': {
+    pass: { json: stack({ helm_release: { argocd: { name: 'argocd', chart: 'argo-cd', version: '10.4.0' } } }) },
+    fail: [
+      { name: 'no version', json: stack({ helm_release: { argocd: { name: 'argocd', chart: 'argo-cd' } } }), message: 'installs chart argo-cd at null, not an exact version' },
+      { name: 'a version range', json: stack({ helm_release: { argocd: { name: 'argocd', chart: 'argo-cd', version: '^10.0.0' } } }), message: 'at "^10.0.0"' },
+    ],
+  },
+  'DL-NS-004': {
+    pass: { json: stack({ kubernetes_namespace_v1: { ns: { metadata: { name: 'argocd', labels: { 'pod-security.kubernetes.io/enforce': 'restricted' } } } } }) },
+    fail: [
+      { name: 'no Pod Security label', json: stack({ kubernetes_namespace_v1: { ns: { metadata: { name: 'argocd' } } } }), message: 'namespace argocd enforces no Pod Security level' },
+      { name: 'privileged', json: stack({ kubernetes_namespace_v1: { ns: { metadata: [{ name: 'argocd', labels: { 'pod-security.kubernetes.io/enforce': 'privileged' } }] } } }), message: "enforces Pod Security 'privileged'" },
+    ],
+  },
+};
+
+const terraformRules = RULES.filter((rule) => rule.target === 'terraform');
+
+describe('Terraform rules', () => {
+  it('has a passing and a failing fixture for every Terraform rule, and none for rules that do not exist', () => {
+    expect(Object.keys(FIXTURES).sort()).toEqual(terraformRules.map((rule) => rule.id).sort());
+    for (const [id, fixtures] of Object.entries(FIXTURES)) expect(fixtures.fail.length, id).toBeGreaterThan(0);
+  });
+
+  describe.each(terraformRules.map((rule) => [rule.id, rule] as const))('%s', (id, rule) => {
+    const fixtures = FIXTURES[id]!;
+
+    it('finds nothing in its passing fixture', () => {
+      expect(findingsOf(rule, fixtures.pass)).toEqual([]);
+    });
+
+    it.each(fixtures.fail.map((f) => [f.name, f] as const))('finds %s', (_, fixture) => {
+      const findings = findingsOf(rule, fixture);
+      expect(findings.length).toBeGreaterThan(0);
+      expect(findings.every((f) => f.ruleId === id && f.severity === rule.severity)).toBe(true);
+      expect(findings.map((f) => f.message).join('\n')).toContain(fixture.message);
+    });
+  });
+
+  it('does not require data protection where the environment does not retain data', () => {
+    const dev = (json: TerraformJson) => findingsOf(RULES.find((r) => r.id === 'DL-DATA-002')!, { env: 'dev', json });
+    expect(dev(bucketWith((r) => delete (r.aws_s3_bucket!.b as any).lifecycle))).toEqual([]);
+    expect(findingsOf(RULES.find((r) => r.id === 'DL-DATA-001')!, { env: 'dev', json: bucketWith((r) => ((r.aws_s3_bucket!.b as any).force_destroy = true)) })).toEqual([]);
+  });
+
+  it('finds bucket controls that name the bucket literally instead of referencing it', () => {
+    const literal = bucketWith((r) => (r.aws_s3_bucket_public_access_block!.p = { ...r.aws_s3_bucket_public_access_block!.p, bucket: BUCKET }));
+    expect(findingsOf(RULES.find((r) => r.id === 'DL-S3-003')!, { json: literal })).toEqual([]);
+  });
+
+  it('names the environment, the stack and the resource address in a finding, with the hint', () => {
+    const [finding] = findingsOf(RULES.find((r) => r.id === 'DL-S3-003')!, { json: bucketWith((r) => delete r.aws_s3_bucket_public_access_block) });
+    expect(finding).toMatchObject({ environment: 'prod', location: 'prod-fixture', subject: 'aws_s3_bucket.b', ruleId: 'DL-S3-003', severity: 'error' });
+    expect(finding!.hint).toContain('aws_s3_bucket_public_access_block');
+  });
+});
