@@ -34,3 +34,27 @@ export class ConfigError extends Error {
     this.name = 'ConfigError';
   }
 }
+
+/**
+ * The Problems in a TypeScript transform failure (esbuild's "path:line:column: ERROR: message" lines), so that
+ * a syntax error in an environment or pipeline file reads like any other configuration problem, with the
+ * file relative to `root` and the offending line, and no stack trace or path of this machine.
+ * @returns undefined when `error` is not a transform failure.
+ */
+export function syntaxProblems(error: unknown, root: string, readLine: (file: string, line: number) => string | undefined): Problem[] | undefined {
+  const message = error instanceof Error ? error.message : '';
+  if (!message.startsWith('Transform failed')) return undefined;
+  const prefix = root.endsWith('/') ? root : `${root}/`;
+  return [...message.matchAll(/^(.+?):(\d+):(\d+): ERROR: (.+)$/gm)].map(([, path, line, column, text]) => {
+    const file = path!.startsWith(prefix) ? path!.slice(prefix.length) : path!;
+    const environment = /^environments\/([a-z]+)\.ts$/.exec(file)?.[1];
+    const pipeline = /^pipelines\/([^/]+)\/pipeline\.ts$/.exec(file)?.[1];
+    return {
+      subject: environment ? `environment '${environment}'` : pipeline ? `pipeline '${pipeline}'` : 'TypeScript',
+      file,
+      field: '',
+      value: readLine(file, Number(line))?.trim(),
+      rule: `must be valid TypeScript: line ${line}, column ${column}: ${text}`,
+    };
+  });
+}

@@ -15,6 +15,11 @@ const whole = (min: number, max?: number) => {
 
 const text = (pattern: RegExp, rule: string) => z.string().regex(pattern, rule);
 
+/** The retention periods CloudWatch Logs accepts, in days; any other value fails at apply time. */
+export const CLOUDWATCH_RETENTION_DAYS = [1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653] as const;
+const logRetention = () =>
+  z.number().refine((days) => (CLOUDWATCH_RETENTION_DAYS as readonly number[]).includes(days), `must be a retention CloudWatch Logs offers (${CLOUDWATCH_RETENTION_DAYS.join(', ')} days)`);
+
 const cidr = (minPrefix: number, maxPrefix: number) =>
   z.string().superRefine((value, ctx) => {
     const parsed = parseIpv4Cidr(value);
@@ -28,7 +33,10 @@ const cidr = (minPrefix: number, maxPrefix: number) =>
 // AWS tag values: letters, digits, spaces and _.:/=+-@, at most 256 characters.
 const tagValue = text(/^[A-Za-z0-9 _.:/=+@-]{1,256}$/, 'must be 1-256 characters of letters, digits, spaces and _.:/=+-@');
 
-const bucket = text(/^(?!xn--)(?!.*\.\.)[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/, 'must be an S3 bucket name: 3-63 lower-case letters, digits, dots and dashes');
+const bucket = text(
+  /^(?!xn--)(?!.*\.\.)(?!\d+\.\d+\.\d+\.\d+$)[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/,
+  'must be an S3 bucket name: 3-63 lower-case letters, digits, dots and dashes, not shaped like an IP address',
+);
 
 const NodeGroup = z.strictObject({
   name: text(/^[a-z][a-z0-9-]{0,30}$/, 'must be lower-case letters, digits and dashes, starting with a letter, at most 31 characters'),
@@ -67,7 +75,7 @@ export const Environment = z.strictObject({
     azCount: whole(1, 6),
     natGateways: whole(1, 6),
     interfaceEndpoints: z.boolean(),
-    flowLogRetentionDays: whole(1, 3653),
+    flowLogRetentionDays: logRetention(),
   }),
   cluster: z.strictObject({
     kubernetesVersion: z.enum(SUPPORTED_EKS_VERSIONS),
@@ -76,7 +84,7 @@ export const Environment = z.strictObject({
     nodeGroups: z.array(NodeGroup).min(1, 'must define at least one node group'),
     adminRoleArns: z.array(text(/^arn:aws[a-z-]*:iam::\d{12}:role\/[\w+=,.@/-]{1,512}$/, 'must be an IAM role ARN such as arn:aws:iam::111111111111:role/platform-admin'))
       .min(1, 'must name at least one IAM role that administers the cluster (e.g. the deploy role)'),
-    logRetentionDays: whole(1, 3653),
+    logRetentionDays: logRetention(),
   }),
   dataLake: z.strictObject({
     noncurrentVersionDays: whole(1, 3650),

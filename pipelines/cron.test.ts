@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { cronProblem } from './cron';
 
 describe('cronProblem', () => {
-  it.each(['0 2 * * *', '*/15 * * * *', '0 0-6/2 1,15 * 1-5', '59 23 31 12 6'])('accepts %s', (expression) => {
+  it.each(['0 2 * * *', '*/15 * * * *', '0 0-6/2 1,15 * 1-5', '59 23 31 12 6', '0 0 29 2 *', '0 0 30 2 1'])('accepts %s', (expression) => {
     expect(cronProblem(expression)).toBeUndefined();
   });
 
@@ -16,6 +16,8 @@ describe('cronProblem', () => {
     ['@daily', 'it has 1'],
     ['0 5-2 * * *', 'the hour range 5-2 runs backwards'],
     ['*/0 * * * *', 'the minute step cannot be 0'],
+    ['0 2 30 2 *', 'must be a cron schedule that fires: day 30 never occurs in month 2'],
+    ['0 2 31 4,6,9,11 *', 'day 31 never occurs in month 4,6,9,11'],
   ])('rejects %s', (expression, problem) => {
     expect(cronProblem(expression)).toContain(problem);
   });

@@ -29,5 +29,29 @@ export function cronProblem(expression: string): string | undefined {
       if (match[4] !== undefined && Number(match[4]) === 0) return `must be a cron schedule: the ${name} step cannot be 0`;
     }
   }
-  return undefined;
+  return neverFires(fields);
+}
+
+const DAYS_IN_MONTH = [31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31];
+
+/** The values a valid cron field stands for. */
+function expand(field: string, min: number, max: number): number[] {
+  return [...new Set(field.split(',').flatMap((part) => {
+    const [range, step = '1'] = part.split('/');
+    const [from, to] = range === '*' ? [min, max] : range!.split('-').map(Number);
+    const last = to ?? (part.includes('/') ? max : from!);
+    const values: number[] = [];
+    for (let v = from!; v <= last; v += Number(step)) values.push(v);
+    return values;
+  }))];
+}
+
+// A schedule for 30 February is valid syntax but never runs: a batch that silently never runs is worse than an error.
+// When the day of week is restricted too, cron runs on either match, so the schedule does fire.
+function neverFires(fields: readonly string[]): string | undefined {
+  if (fields[4] !== '*') return undefined;
+  const days = expand(fields[2]!, 1, 31);
+  const months = expand(fields[3]!, 1, 12);
+  const fires = months.some((month) => days.some((day) => day <= DAYS_IN_MONTH[month - 1]!));
+  return fires ? undefined : `must be a cron schedule that fires: day ${days.join(',')} never occurs in month ${months.join(',')}`;
 }

@@ -89,7 +89,7 @@ describe('loadPipelines', () => {
       "pipelines/orders/pipeline.ts rejects.type: must be a dead-letter location: { type: 'kafka', topic } or { type: 's3', bucket, prefix }",
       'pipelines/sales/pipeline.ts kind: must be one of "streaming", "batch"',
       'pipelines/sales/pipeline.ts cron: is not a known field (known: name, description, kind, triggerSeconds, schedule, source, references, schema, quality, steps, window, sink, rejects, spark, topics, alerts)',
-      'pipelines/topics/pipeline.ts source.topic: must be a Kafka topic name of lower-case letters, digits, dots and dashes',
+      'pipelines/topics/pipeline.ts source.topic: must be a Kafka topic name of lower-case letters and digits, separated by single dots or dashes',
     ]);
   });
 

@@ -4,7 +4,7 @@ import { pathToFileURL } from 'node:url';
 import { ConfigError, type Problem } from '../environments/problem';
 import { crossFieldProblems, describeIssues, type Locate } from '../environments/validate';
 import { readJobCode, RUNTIME_ENTRY, RUNTIME_FOLDER, type JobCode } from './job-code';
-import { PIPELINE_RULES, topicsOf } from './rules';
+import { overlap, PIPELINE_RULES, topicsOf, writtenLocations } from './rules';
 import { Pipeline } from './schema';
 import { sqlSubsetProblems } from './sql-subset';
 
@@ -54,7 +54,7 @@ export async function loadPipelines(dir: string = PIPELINES_DIR): Promise<Loaded
     problems.push(...found);
     if (parsed.success && found.length === 0) pipelines.push({ ...parsed.data, code: readJobCode(parsed.data, dir) });
   }
-  problems.push(...sharedTopics(pipelines));
+  problems.push(...sharedTopics(pipelines), ...sharedOutputs(pipelines));
   if (problems.length > 0) throw new ConfigError(problems);
   return pipelines;
 }
@@ -88,5 +88,23 @@ function sharedTopics(pipelines: readonly Pipeline[]): Problem[] {
             rule: `must not use a topic that pipeline '${others.join("', '")}' also uses: each topic belongs to one pipeline`,
           }];
     }),
+  );
+}
+
+// Two pipelines writing under the same prefix would each overwrite the other's partitions.
+function sharedOutputs(pipelines: readonly Pipeline[]): Problem[] {
+  return pipelines.flatMap((pipeline) =>
+    writtenLocations(pipeline).flatMap((mine) =>
+      pipelines
+        .filter((other) => other.name !== pipeline.name)
+        .flatMap((other) => writtenLocations(other).filter((theirs) => overlap(mine, theirs)).map((theirs) => ({ other, theirs })))
+        .map(({ other, theirs }) => ({
+          subject: `pipeline '${pipeline.name}'`,
+          file: `pipelines/${pipeline.name}/pipeline.ts`,
+          field: mine.field,
+          value: mine.prefix,
+          rule: `must not overlap what pipeline '${other.name}' writes (${theirs.prefix}), or each would overwrite the other's files`,
+        })),
+    ),
   );
 }

@@ -1,6 +1,30 @@
 import { when, type CrossFieldRule } from '../environments/rules';
 import type { Pipeline } from './schema';
 
+/** A place a pipeline writes files to: a bucket and key prefix, or the HDFS namespace and a path. */
+export interface WrittenLocation {
+  readonly field: string;
+  readonly store: string;
+  readonly prefix: string;
+}
+
+/** Where a pipeline writes files: its sink and its dead letters (topics are covered by topicsOf). */
+export function writtenLocations(pipeline: Pipeline): WrittenLocation[] {
+  return [
+    ['sink', pipeline.sink],
+    ['rejects', pipeline.rejects],
+  ].flatMap(([name, l]) => {
+    const location = l as Pipeline['sink'];
+    if (location.type === 's3') return [{ field: `${name}.prefix`, store: `s3:${location.bucket}`, prefix: location.prefix }];
+    if (location.type === 'hdfs') return [{ field: `${name}.path`, store: 'hdfs', prefix: `${location.path}/` }];
+    return [];
+  });
+}
+
+/** Whether two written locations share files: the same store and one prefix inside the other. */
+export const overlap = (a: WrittenLocation, b: WrittenLocation): boolean =>
+  a.store === b.store && (a.prefix.startsWith(b.prefix) || b.prefix.startsWith(a.prefix));
+
 /** Every Kafka topic a pipeline touches: its source, its sink and its dead-letter topic. */
 export function topicsOf(pipeline: Pipeline): string[] {
   return [pipeline.source, pipeline.sink, pipeline.rejects].flatMap((l) => (l.type === 'kafka' ? [l.topic] : []));
@@ -107,6 +131,18 @@ export const PIPELINE_RULES: readonly CrossFieldRule<Pipeline>[] = [
       topicsOf(p).flatMap((topic, index) =>
         when(topicsOf(p).indexOf(topic) !== index, { field: 'rejects.topic', value: topic, rule: 'must differ from the source and sink topics, or rejects would be read again' }),
       ),
+  },
+  {
+    // Dead letters are JSON lines: inside the sink they would sit among its Parquet partitions and be overwritten with them.
+    reads: ['sink', 'rejects'],
+    check: (p) => {
+      const [sink, rejects] = [writtenLocations(p).find((l) => l.field.startsWith('sink')), writtenLocations(p).find((l) => l.field.startsWith('rejects'))];
+      return when(sink !== undefined && rejects !== undefined && overlap(sink, rejects), {
+        field: rejects?.field ?? 'rejects',
+        value: rejects?.prefix,
+        rule: `must not overlap the sink (${sink?.prefix}): dead letters would be mixed with, and overwritten with, the output`,
+      });
+    },
   },
   {
     reads: ['source', 'sink', 'rejects', 'topics'],

@@ -11,7 +11,10 @@ const whole = (min: number, max: number) =>
   z.number().int('must be a whole number').min(min, `must be at least ${min}`).max(max, `must be at most ${max}`);
 
 // Kafka allows more, but topic names become Kubernetes object names: lower-case, digits, dots and dashes.
-const topic = z.string().regex(/^[a-z0-9]([a-z0-9.-]{0,180}[a-z0-9])?$/, 'must be a Kafka topic name of lower-case letters, digits, dots and dashes');
+const topic = z
+  .string()
+  .regex(/^[a-z0-9]+([.-][a-z0-9]+)*$/, 'must be a Kafka topic name of lower-case letters and digits, separated by single dots or dashes')
+  .max(200, 'must be at most 200 characters');
 const prefix = z.string().regex(/^([a-z0-9][a-z0-9._=-]*\/)+$/, "must be a key prefix such as 'sales/daily/': lower-case path segments, each ending in '/'");
 const hdfsPath = z.string().regex(/^(\/[a-z0-9][a-z0-9._=-]*)+$/, "must be an absolute HDFS path such as '/data/temperature'");
 // Column and view names: the lower-case snake_case that Spark SQL and DuckDB both accept unquoted.

@@ -84,6 +84,12 @@ describe('sqlSubsetProblems', () => {
     expect(sqlSubsetProblems(sql)).toEqual([message]);
   });
 
+  it('reports unbalanced parentheses, which only running the step would show', () => {
+    expect(sqlSubsetProblems('SELECT round(sum(amount, 2) FROM source')).toEqual(["'(' (line 1) is never closed"]);
+    expect(sqlSubsetProblems('SELECT sum(amount)) FROM source')).toEqual(["')' (line 1) closes a parenthesis that was never opened"]);
+    expect(sqlSubsetProblems('SELECT round(sum(amount), 2) FROM source')).toEqual([]);
+  });
+
   it('reports every problem, in line order, with its line', () => {
     const sql = ['SELECT', '  a::INT AS a,', "  /* a comment\n  over two lines */ regexp_matches(b, 'x') AS b", 'FROM t', 'QUALIFY a = 1'].join('\n');
     expect(sqlSubsetProblems(sql).map((p) => /\(line (\d+)\)/.exec(p)![1])).toEqual(['2', '4', '6']);

@@ -182,6 +182,13 @@ function checkStatement(tokens: readonly Token[], report: Report): void {
       report("';'", token.line, 'ends the query before the end of the file: a step holds exactly one query');
     }
   });
+  // The engines report unbalanced parentheses only when they run the step; the cluster would be the first to see it.
+  const open: Token[] = [];
+  for (const token of tokens.filter((t) => t.kind === 'operator' && (t.text === '(' || t.text === ')'))) {
+    if (token.text === '(') open.push(token);
+    else if (open.pop() === undefined) report("')'", token.line, "closes a parenthesis that was never opened");
+  }
+  for (const token of open) report("'('", token.line, 'is never closed');
 }
 
 function checkWords(tokens: readonly Token[], report: Report): void {

@@ -13,7 +13,7 @@ import { parseArgs } from 'node:util';
 // The serializer cdktf itself writes manifest.json with, so a merged manifest is byte-identical to a full one.
 import stableStringify from 'json-stable-stringify';
 import { RENDERED_ROOT, STACKS, stackName } from '../environments/naming';
-import { ConfigError } from '../environments/problem';
+import { ConfigError, syntaxProblems } from '../environments/problem';
 import { ENVIRONMENT_NAMES, type Environment } from '../environments/schema';
 import type { LoadedPipeline } from '../pipelines/load';
 
@@ -159,7 +159,16 @@ function replaceAll(staging: string, targets: readonly string[], obsolete: reado
   }
 }
 
-main().catch((error: unknown) => {
+main().catch((caught: unknown) => {
+  // A syntax error in an environment or pipeline file is a configuration problem too, not a crash.
+  const syntax = syntaxProblems(caught, ROOT, (file, line) => {
+    try {
+      return readFileSync(join(ROOT, file), 'utf8').split('\n')[line - 1];
+    } catch {
+      return undefined;
+    }
+  });
+  const error = syntax === undefined || syntax.length === 0 ? caught : new ConfigError(syntax);
   // Configuration and usage errors are the user's to fix and say how; anything else is a bug: show where.
   const known = error instanceof ConfigError || error instanceof UsageError;
   console.error(`synth: ${known ? error.message : (error as Error).stack ?? String(error)}\nNothing was written.`);

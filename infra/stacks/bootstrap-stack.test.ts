@@ -25,6 +25,7 @@ describe.each(environments)('the $name bootstrap', (env) => {
     expect(helm.argocd).toMatchObject({ ...ARGO_CD_CHART, namespace: '${kubernetes_namespace_v1.argocd-namespace.metadata[0].name}', atomic: true });
     const values = JSON.parse(helm.argocd!.values[0]);
     expect(values.crds).toEqual({ install: true, keep: true });
+    expect(values.global.networkPolicy).toEqual({ create: true, defaultDenyIngress: true });
     // Sync waves of the app of apps wait for child Applications only with this health check.
     expect(values.configs.cm['resource.customizations.health.argoproj.io_Application']).toContain('hs.status = obj.status.health.status');
   });

@@ -14,7 +14,7 @@ import { ARGO_CD_APPS_CHART, ARGO_CD_CHART } from '../versions';
 /** The subset of the argo-cd chart's values this platform sets. */
 interface ArgoCdValues {
   readonly crds: { readonly install: boolean; readonly keep: boolean };
-  readonly global: { readonly logging: { readonly format: 'json' } };
+  readonly global: { readonly logging: { readonly format: 'json' }; readonly networkPolicy: { readonly create: boolean; readonly defaultDenyIngress: boolean } };
   readonly configs: {
     readonly cm: Readonly<Record<string, string>>;
     readonly params: Readonly<Record<string, string | boolean>>;
@@ -82,7 +82,8 @@ export class BootstrapStack extends EnvironmentStack {
     const values: ArgoCdValues = {
       // Deleting the CRDs would delete every Application, and with them the platform: keep them on uninstall.
       crds: { install: true, keep: true },
-      global: { logging: { format: 'json' } },
+      // Like every other namespace of the platform, argocd allows only the traffic its components need.
+      global: { logging: { format: 'json' }, networkPolicy: { create: true, defaultDenyIngress: true } },
       configs: {
         cm: {
           'application.resourceTrackingMethod': 'annotation',

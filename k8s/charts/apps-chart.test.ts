@@ -66,8 +66,8 @@ describe.each(environments)('the $name app of apps', (env) => {
     }
   });
 
-  it('never prunes or cascades the deletion of Applications whose objects hold data', () => {
-    for (const name of ['platform', 'kafka', 'hdfs', 'pipelines']) {
+  it('never prunes or cascades the deletion of Applications whose objects hold data, or of operators (their CRDs own the data objects)', () => {
+    for (const name of ['platform', 'kafka', 'hdfs', 'pipelines', 'strimzi', 'stackable-hdfs', 'stackable-zookeeper', 'kube-prometheus-stack', 'external-secrets', 'spark-operator']) {
       expect(app(name).metadata.annotations?.['argocd.argoproj.io/sync-options']).toBe('Prune=false,Delete=false');
       expect(app(name).metadata.finalizers).toBeUndefined();
     }

@@ -73,8 +73,9 @@ interface Operator {
  * `k8s/rendered/<env>/apps`: the Applications the root Application syncs. Sync waves order them:
  * the platform folder (namespaces, policies, storage) first, then the operators (and so their CRDs),
  * then the folders of custom resources they serve, then the pipelines. Every Application syncs
- * automatically with self-heal and retries with backoff; those whose objects hold data are never
- * pruned or deleted and have no cascading-delete finalizer.
+ * automatically with self-heal and retries with backoff; those whose objects hold data (and the operators,
+ * whose CRDs own every custom resource of their kinds) are never pruned or deleted and have no
+ * cascading-delete finalizer.
  */
 export class AppsChart extends EnvironmentChart {
   constructor(scope: Construct, id: string, props: EnvironmentChartProps) {
@@ -116,7 +117,8 @@ export class AppsChart extends EnvironmentChart {
         targetRevision: operator.chart.version,
         helm: { releaseName: operator.name, valuesObject: operator.values },
         // Operator charts carry CRDs too large for client-side apply's annotation.
-      }, ['ServerSideApply=true'], false);
+        // An operator holds data too: deleting its CRDs would delete every custom resource of that kind.
+      }, ['ServerSideApply=true'], true);
     }
     this.folder(env, 'kafka', SYNC_WAVES.components, { holdsData: true });
     this.folder(env, 'hdfs', SYNC_WAVES.components, { holdsData: true });
