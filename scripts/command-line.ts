@@ -1,5 +1,5 @@
 /**
- * Command-line options of the review, plan and drift scripts: `node:util` parseArgs in strict mode, with
+ * Command-line options and entry points of the npm scripts: `node:util` parseArgs in strict mode, with
  * its errors turned into one line that names the option, the value given and the rule.
  */
 import { parseArgs } from 'node:util';
@@ -78,4 +78,45 @@ function argumentProblem(error: Error & { code?: string }, args: readonly string
     default:
       return error.message;
   }
+}
+
+/**
+ * The environments chosen with repeated `--env` options (all of them when none is given), in their usual
+ * order; for synth and validate, which take several.
+ * @throws UsageError naming the unknown option or environment, followed by `usage`.
+ */
+export function selectedEnvironments(args: readonly string[], usage: string): EnvironmentName[] {
+  let env: string[] | undefined;
+  try {
+    ({ values: { env } } = parseArgs({ args: [...args], options: { env: { type: 'string', multiple: true } }, strict: true }));
+  } catch (error) {
+    throw new UsageError(`${(error as Error).message}\n${usage}`);
+  }
+  const unknown = (env ?? []).filter((name) => !(ENVIRONMENT_NAMES as readonly string[]).includes(name));
+  if (unknown.length > 0) {
+    throw new UsageError(`option '--env' must be one of ${ENVIRONMENT_NAMES.join(', ')}, got '${unknown.join("', '")}'\n${usage}`);
+  }
+  return env === undefined ? [...ENVIRONMENT_NAMES] : ENVIRONMENT_NAMES.filter((name) => env.includes(name));
+}
+
+/** Where a script writes: its report (stdout) and its messages (stderr, one line each). */
+export interface ScriptOutput {
+  readonly out: (text: string) => void;
+  readonly err: (line: string) => void;
+}
+
+/**
+ * Runs a script's `main` with the process's arguments and streams and sets the exit code it returns. An
+ * exception is a bug, not the user's mistake, so its stack is shown (exit 1).
+ */
+export function runScript(name: string, main: (args: string[], io: ScriptOutput) => Promise<number>): void {
+  main(process.argv.slice(2), { out: (text) => process.stdout.write(text), err: (line) => process.stderr.write(`${line}\n`) }).then(
+    (code) => {
+      process.exitCode = code;
+    },
+    (error: unknown) => {
+      process.stderr.write(`${name}: ${(error as Error).stack ?? String(error)}\n`);
+      process.exitCode = 1;
+    },
+  );
 }

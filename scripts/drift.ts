@@ -12,7 +12,7 @@ import { tmpdir } from 'node:os';
 import { isAbsolute, join, relative, resolve } from 'node:path';
 import { RENDERED_ROOT, STACKS, stackName } from '../environments/naming';
 import type { EnvironmentName } from '../environments/schema';
-import { ENV_OPTION, environmentOption, parseCommandLine, UsageError, type OptionSpec } from './command-line';
+import { ENV_OPTION, environmentOption, parseCommandLine, UsageError, runScript, type OptionSpec, type ScriptOutput } from './command-line';
 import { diffKubernetes, objectLabel, readKubernetesTree, type KubernetesChange } from './output-diff';
 import { copyProject, PROJECT_ROOT } from './project-copy';
 import { runCommand, tail } from './run-command';
@@ -41,10 +41,7 @@ export interface ManifestDrift {
 }
 
 /** Output channels, so that tests can run the command in-process. */
-export interface Io {
-  readonly out: (text: string) => void;
-  readonly err: (text: string) => void;
-}
+export type Io = ScriptOutput;
 
 /** Runs the command; returns the exit code. */
 export async function main(args: readonly string[], io: Io): Promise<number> {
@@ -178,17 +175,4 @@ export function renderDriftMarkdown(env: string, stacks: readonly StackDrift[], 
   return `${lines.join('\n').trimEnd()}\n`;
 }
 
-if (typeof require !== 'undefined' && require.main === module) {
-  main(process.argv.slice(2), {
-    out: (text) => process.stdout.write(text),
-    err: (line) => process.stderr.write(`${line}\n`),
-  }).then(
-    (code) => {
-      process.exitCode = code;
-    },
-    (error: unknown) => {
-      process.stderr.write(`drift: ${(error as Error).stack ?? String(error)}\n`);
-      process.exitCode = EXIT.error;
-    },
-  );
-}
+if (typeof require !== 'undefined' && require.main === module) runScript('drift', main);

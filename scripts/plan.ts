@@ -9,7 +9,7 @@
  */
 import { join } from 'node:path';
 import { STACKS, stackName } from '../environments/naming';
-import { ENV_OPTION, environmentOption, parseCommandLine, UsageError, type OptionSpec } from './command-line';
+import { ENV_OPTION, environmentOption, parseCommandLine, UsageError, runScript, type OptionSpec, type ScriptOutput } from './command-line';
 import { PROJECT_ROOT } from './project-copy';
 import { runCommand, tail } from './run-command';
 import { init, requireTerraform, terraform, TerraformError } from './terraform-cli';
@@ -20,10 +20,7 @@ const USAGE = 'usage: npm run plan -- --env <dev|staging|prod>';
 const PLAN_FILE = 'plan.tfplan';
 
 /** Output channels, so that tests can run the command in-process. */
-export interface Io {
-  readonly out: (text: string) => void;
-  readonly err: (text: string) => void;
-}
+export type Io = ScriptOutput;
 
 /** Runs the command; returns the exit code. */
 export async function main(args: readonly string[], io: Io): Promise<number> {
@@ -68,17 +65,4 @@ async function planStack(stack: string, dir: string): Promise<PlanSummary> {
   }
 }
 
-if (typeof require !== 'undefined' && require.main === module) {
-  main(process.argv.slice(2), {
-    out: (text) => process.stdout.write(text),
-    err: (line) => process.stderr.write(`${line}\n`),
-  }).then(
-    (code) => {
-      process.exitCode = code;
-    },
-    (error: unknown) => {
-      process.stderr.write(`plan: ${(error as Error).stack ?? String(error)}\n`);
-      process.exitCode = 1;
-    },
-  );
-}
+if (typeof require !== 'undefined' && require.main === module) runScript('plan', main);

@@ -10,7 +10,7 @@
 import { mkdtempSync, rmSync, symlinkSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { parseCommandLine, requiredOption, UsageError, type OptionSpec } from './command-line';
+import { parseCommandLine, requiredOption, UsageError, runScript, type OptionSpec, type ScriptOutput } from './command-line';
 import { dataRisks, type DataRisk } from './data-risk';
 import {
   compareOutputs,
@@ -51,10 +51,7 @@ export interface Summary {
 }
 
 /** Output channels, so that tests can run the command in-process. */
-export interface Io {
-  readonly out: (text: string) => void;
-  readonly err: (text: string) => void;
-}
+export type Io = ScriptOutput;
 
 /** Runs the command; returns the exit code. */
 export async function main(args: readonly string[], io: Io): Promise<number> {
@@ -275,18 +272,4 @@ export function readableDiff(diff: readonly string[]): string[] {
   return out;
 }
 
-if (typeof require !== 'undefined' && require.main === module) {
-  main(process.argv.slice(2), {
-    out: (text) => process.stdout.write(text),
-    err: (line) => process.stderr.write(`${line}\n`),
-  }).then(
-    (code) => {
-      process.exitCode = code;
-    },
-    (error: unknown) => {
-      // Anything that is not the user's mistake is a bug: show where.
-      process.stderr.write(`review: ${(error as Error).stack ?? String(error)}\n`);
-      process.exitCode = 1;
-    },
-  );
-}
+if (typeof require !== 'undefined' && require.main === module) runScript('review', main);

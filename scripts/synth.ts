@@ -9,10 +9,10 @@
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
-import { parseArgs } from 'node:util';
 // The serializer cdktf itself writes manifest.json with, so a merged manifest is byte-identical to a full one.
 import stableStringify from 'json-stable-stringify';
 import { RENDERED_ROOT, STACKS, stackName } from '../environments/naming';
+import { selectedEnvironments, UsageError } from './command-line';
 import { ConfigError, syntaxProblems } from '../environments/problem';
 import { ENVIRONMENT_NAMES, type Environment } from '../environments/schema';
 import type { LoadedPipeline } from '../pipelines/load';
@@ -21,10 +21,8 @@ const ROOT = join(__dirname, '..');
 const CDKTF_OUT = 'cdktf.out';
 const USAGE = `usage: npm run synth [-- --env <${ENVIRONMENT_NAMES.join('|')}>]...`;
 
-class UsageError extends Error {}
-
 async function main(): Promise<void> {
-  const selectedNames = parseOptions(process.argv.slice(2));
+  const selectedNames = selectedEnvironments(process.argv.slice(2), USAGE);
   // Output depends on Git contents only: ignore the variables through which cdktf and cdk8s can be steered.
   for (const name of ['CDKTF_OUTDIR', 'CDKTF_CONTEXT_JSON', 'CDKTF_TARGET_STACK_ID', 'SYNTH_HCL_OUTPUT', 'CDK8S_OUTDIR']) {
     delete process.env[name];
@@ -56,19 +54,6 @@ function loadApps() {
   return { loadEnvironments, loadPipelines, synthesizeInfra, renderManifests };
 }
 
-function parseOptions(args: string[]): string[] {
-  let env: string[] | undefined;
-  try {
-    ({ values: { env } } = parseArgs({ args, options: { env: { type: 'string', multiple: true } }, strict: true }));
-  } catch (error) {
-    throw new UsageError(`${(error as Error).message}\n${USAGE}`);
-  }
-  const unknown = (env ?? []).filter((name) => !(ENVIRONMENT_NAMES as readonly string[]).includes(name));
-  if (unknown.length > 0) {
-    throw new UsageError(`option '--env' must be one of ${ENVIRONMENT_NAMES.join(', ')}, got '${unknown.join("', '")}'\n${USAGE}`);
-  }
-  return env === undefined ? [...ENVIRONMENT_NAMES] : ENVIRONMENT_NAMES.filter((name) => env.includes(name));
-}
 
 async function synthesizeAtomically(
   apps: ReturnType<typeof loadApps>,
