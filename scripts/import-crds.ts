@@ -23,8 +23,36 @@ const KINDS: Record<string, readonly string[]> = {
   'zookeeper.stackable.tech': ['ZookeeperCluster', 'ZookeeperZnode'],
 };
 
+/**
+ * Schema parts that the platform never writes, left out of the generated classes because they are most of
+ * their code (four copies of a container spec per Spark role) and every synth loads that code. The CRDs
+ * themselves are unchanged: manifest-check still validates against all of them. Writing one of these
+ * fields means removing it here and running `npm run import-crds`.
+ */
+const PRUNED: Record<string, readonly string[]> = (() => {
+  const sparkRole = ['initContainers', 'sidecars', 'affinity', 'lifecycle'];
+  const roles = (prefix: string) => ['driver', 'executor'].flatMap((role) => sparkRole.map((field) => `${prefix}${role}.${field}`));
+  return { SparkApplication: roles('spec.'), ScheduledSparkApplication: roles('spec.template.') };
+})();
+
 interface Crd {
-  spec: { group: string; names: { kind: string }; versions: Array<{ name: string; served: boolean }> };
+  spec: { group: string; names: { kind: string }; versions: Array<{ name: string; served: boolean; schema?: { openAPIV3Schema: Schema } }> };
+}
+
+interface Schema {
+  properties?: Record<string, Schema>;
+}
+
+/** The schema with the property at `path` (dotted, from the object root) removed. */
+function without(schema: Schema, path: string): Schema {
+  const [head, ...rest] = path.split('.');
+  const properties = schema.properties ?? {};
+  if (head === undefined || !(head in properties)) throw new Error(`no property ${path} to prune: update PRUNED in scripts/import-crds.ts`);
+  if (rest.length === 0) {
+    const { [head]: _removed, ...kept } = properties;
+    return { ...schema, properties: kept };
+  }
+  return { ...schema, properties: { ...properties, [head]: without(properties[head]!, rest.join('.')) } };
 }
 
 function main(): void {
@@ -40,7 +68,19 @@ function main(): void {
       const crds = parseAllDocuments(readFileSync(join(schemas, file), 'utf8'))
         .map((doc) => doc.toJS() as Crd | null)
         .filter((crd): crd is Crd => crd !== null && wanted.includes(crd.spec?.names?.kind))
-        .map((crd) => ({ ...crd, spec: { ...crd.spec, versions: crd.spec.versions.filter((v) => v.served) } }));
+        .map((crd) => ({
+          ...crd,
+          spec: {
+            ...crd.spec,
+            versions: crd.spec.versions
+              .filter((v) => v.served)
+              .map((v) =>
+                v.schema === undefined
+                  ? v
+                  : { ...v, schema: { openAPIV3Schema: (PRUNED[crd.spec.names.kind] ?? []).reduce(without, v.schema.openAPIV3Schema) } },
+              ),
+          },
+        }));
       const missing = wanted.filter((kind) => !crds.some((crd) => crd.spec.names.kind === kind));
       if (missing.length > 0) throw new Error(`${file} has no served CRD for ${missing.join(', ')}`);
       const selected = join(scratch, `${group}.yaml`);
