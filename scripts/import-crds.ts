@@ -25,15 +25,28 @@ const KINDS: Record<string, readonly string[]> = {
 
 /**
  * Schema parts that the platform never writes, left out of the generated classes because they are most of
- * their code (four copies of a container spec per Spark role) and every synth loads that code. The CRDs
+ * their code (four copies of a container spec per Spark role, Strimzi's pod templates) and every synth
+ * loads that code. The CRDs
  * themselves are unchanged: manifest-check still validates against all of them. Writing one of these
  * fields means removing it here and running `npm run import-crds`.
  */
 const PRUNED: Record<string, readonly string[]> = (() => {
   const sparkRole = ['initContainers', 'sidecars', 'affinity', 'lifecycle'];
   const roles = (prefix: string) => ['driver', 'executor'].flatMap((role) => sparkRole.map((field) => `${prefix}${role}.${field}`));
-  return { SparkApplication: roles('spec.'), ScheduledSparkApplication: roles('spec.template.') };
+  return {
+    SparkApplication: roles('spec.'),
+    ScheduledSparkApplication: roles('spec.template.'),
+    // Strimzi's pod templates and Cruise Control: the platform leaves pods to the operator's defaults.
+    Kafka: ['spec.kafka.template', 'spec.entityOperator.template', 'spec.kafkaExporter.template', 'spec.cruiseControl'],
+    KafkaNodePool: ['spec.template'],
+  };
 })();
+
+/** Objects of which only some properties are generated, for the same reason: the secret stores' 40-odd providers. */
+const ONLY: Record<string, Readonly<Record<string, readonly string[]>>> = {
+  ClusterSecretStore: { 'spec.provider': ['aws', 'kubernetes'] },
+  SecretStore: { 'spec.provider': ['aws', 'kubernetes'] },
+};
 
 interface Crd {
   spec: { group: string; names: { kind: string }; versions: Array<{ name: string; served: boolean; schema?: { openAPIV3Schema: Schema } }> };
@@ -41,6 +54,16 @@ interface Crd {
 
 interface Schema {
   properties?: Record<string, Schema>;
+}
+
+/** The schema with only `kept` of the properties of the object at `path`. */
+function keeping(schema: Schema, path: string, kept: readonly string[]): Schema {
+  const at = path.split('.').reduce<Schema | undefined>((node, key) => node?.properties?.[key], schema);
+  const drop = Object.keys(at?.properties ?? {}).filter((name) => !kept.includes(name));
+  if (at === undefined || drop.length + kept.length !== Object.keys(at.properties ?? {}).length) {
+    throw new Error(`${path} does not hold ${kept.join(', ')}: update ONLY in scripts/import-crds.ts`);
+  }
+  return drop.reduce((pruned, name) => without(pruned, `${path}.${name}`), schema);
 }
 
 /** The schema with the property at `path` (dotted, from the object root) removed. */
@@ -53,6 +76,12 @@ function without(schema: Schema, path: string): Schema {
     return { ...schema, properties: kept };
   }
   return { ...schema, properties: { ...properties, [head]: without(properties[head]!, rest.join('.')) } };
+}
+
+/** The part of a kind's schema that classes are generated for (see PRUNED and ONLY). */
+function generatedPart(kind: string, schema: Schema): Schema {
+  const pruned = (PRUNED[kind] ?? []).reduce(without, schema);
+  return Object.entries(ONLY[kind] ?? {}).reduce((part, [path, kept]) => keeping(part, path, kept), pruned);
 }
 
 function main(): void {
@@ -77,7 +106,7 @@ function main(): void {
               .map((v) =>
                 v.schema === undefined
                   ? v
-                  : { ...v, schema: { openAPIV3Schema: (PRUNED[crd.spec.names.kind] ?? []).reduce(without, v.schema.openAPIV3Schema) } },
+                  : { ...v, schema: { openAPIV3Schema: generatedPart(crd.spec.names.kind, v.schema.openAPIV3Schema) } },
               ),
           },
         }));
