@@ -1,3 +1,4 @@
+import { rmSync } from 'node:fs';
 import { Testing, type TerraformStack } from 'cdktf';
 import type { EnvironmentName } from '../environments/schema';
 import type { Environment } from '../environments/schema';
@@ -30,6 +31,8 @@ export function synthesizeStacks(env: Environment, pipelines: readonly Pipeline[
   const app = Testing.app();
   addEnvironmentStacks(app, env, pipelines);
   const stacks = app.node.children.filter((c): c is TerraformStack => 'dependencies' in c);
+  // Testing.app() makes a temporary output folder that nothing else removes.
+  onExit(() => rmSync(app.outdir, { recursive: true, force: true }));
   return new Map(
     stacks.map((construct) => {
       const json = JSON.parse(Testing.synth(construct, true)) as SynthesizedStack['json'];
@@ -46,4 +49,9 @@ export function stackOf(stacks: Map<string, SynthesizedStack>, env: EnvironmentN
   const stack = stacks.get(`${env}-${kind}`);
   if (stack === undefined) throw new Error(`no stack ${env}-${kind}`);
   return stack;
+}
+
+/** Runs `cleanup` when the process ends (test workers end with their file). */
+function onExit(cleanup: () => void): void {
+  process.once('exit', cleanup);
 }

@@ -1,3 +1,4 @@
+import { rmSync } from 'node:fs';
 import { Testing } from 'cdk8s';
 import type { Environment } from '../environments/schema';
 import type { Pipeline } from '../pipelines/schema';
@@ -23,7 +24,13 @@ export function renderChart(
   env: Environment,
   pipelines: readonly Pipeline[] = [],
 ): KubeObject[] {
-  return Testing.synth(new Chart(Testing.app(), 'chart', { env, pipelines })) as KubeObject[];
+  const app = Testing.app();
+  try {
+    return Testing.synth(new Chart(app, 'chart', { env, pipelines })) as KubeObject[];
+  } finally {
+    // Testing.app() makes a temporary output folder that nothing else removes.
+    rmSync(app.outdir, { recursive: true, force: true });
+  }
 }
 
 /** The objects of one kind, optionally in one namespace. */

@@ -1,3 +1,4 @@
+import { rmSync } from 'node:fs';
 import { Testing } from 'cdk8s';
 import { describe, expect, it } from 'vitest';
 import { loadEnvironments } from '../../environments/load';
@@ -11,7 +12,12 @@ const byName = (name: string) => pipelines.find((p) => p.name === name)!;
 
 function render(envName: string, pipeline: LoadedPipeline): KubeObject[] {
   const env = environments.find((e) => e.name === envName)!;
-  return Testing.synth(new PipelineChart(Testing.app(), 'pipeline', { env, pipelines, pipeline })) as KubeObject[];
+  const app = Testing.app();
+  try {
+    return Testing.synth(new PipelineChart(app, 'pipeline', { env, pipelines, pipeline })) as KubeObject[];
+  } finally {
+    rmSync(app.outdir, { recursive: true, force: true });
+  }
 }
 
 const acls = (user: KubeObject) =>
