@@ -8,10 +8,9 @@
  */
 import { spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { copyProject } from './project-copy';
+import { copyProject, PROJECT_ROOT } from './project-copy';
 
 interface Measurement {
   readonly seconds: number;
@@ -82,7 +81,8 @@ async function main(): Promise<void> {
   const runs = Number(values.runs);
   if (!Number.isInteger(runs) || runs < 1) throw new Error(`option '--runs' must be a whole number of at least 1, got '${values.runs}'`);
 
-  const scratch = mkdtempSync(join(tmpdir(), 'driftless-bench-'));
+  // Inside the project (git-ignored), where `npm run synth` itself runs: the same file system paths and caches.
+  const scratch = mkdtempSync(join(PROJECT_ROOT, '.bench-'));
   try {
     copyProject(scratch);
     const candidates = {
