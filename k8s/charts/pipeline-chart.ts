@@ -133,6 +133,7 @@ export class PipelineChart extends EnvironmentChart {
   private addApplication(env: Environment, pipeline: LoadedPipeline, usesKafka: boolean): void {
     const job = jobSpec(env, pipeline);
     const size = sparkSizing(env, pipeline);
+    const defaults = sparkDefaults(env);
     const credentials = kafkaCredentialsSecret(pipeline.name);
     // The restricted Pod Security Standard of the pipelines namespace, and nothing writable but /tmp.
     const securityContext = {
@@ -171,9 +172,9 @@ export class PipelineChart extends EnvironmentChart {
       // The whole job description, resolved for this environment: every change to it is a change to this manifest.
       arguments: ['--job', JSON.stringify(job)],
       sparkConf: {
-        ...sparkDefaults(env),
+        ...defaults,
         // Spark's own Kafka connector for the source and sinks; the version follows the Spark image.
-        'spark.jars.packages': `${sparkDefaults(env)['spark.jars.packages']},org.apache.spark:spark-sql-kafka-0-10_2.13:${SPARK.version}`,
+        'spark.jars.packages': `${defaults['spark.jars.packages']},org.apache.spark:spark-sql-kafka-0-10_2.13:${SPARK.version}`,
         'spark.sql.sources.partitionOverwriteMode': 'dynamic',
         'spark.sql.session.timeZone': 'UTC',
         'spark.sql.streaming.metricsEnabled': 'true',
