@@ -1,10 +1,9 @@
-import { spawn } from 'node:child_process';
-import { createHash } from 'node:crypto';
-import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, unlinkSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, unlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, relative } from 'node:path';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { copyProject, PROJECT_ROOT } from './project-copy';
+import { outputDigest, runScript } from './test-projects';
 
 // Broken environment values and pipeline specs, one file edited at a time in a copy of the project: `npm run synth`
 // must stop with a precise message (file, subject, field, value, rule), exit non-zero and leave cdktf.out/ and
@@ -14,39 +13,9 @@ const SLOW = 120_000;
 const scratch = mkdtempSync(join(tmpdir(), 'driftless-hostile-input-'));
 afterAll(() => rmSync(scratch, { recursive: true, force: true }));
 
-interface Run {
-  readonly status: number | null;
-  readonly stdout: string;
-  readonly stderr: string;
-}
+type Run = Awaited<ReturnType<typeof runScript>>;
 
-function runSynth(project: string, args: readonly string[] = []): Promise<Run> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ['--import', 'tsx', 'scripts/synth.ts', ...args], { cwd: project });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString('utf8')));
-    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString('utf8')));
-    child.on('error', reject);
-    child.on('close', (status) => resolve({ status, stdout, stderr }));
-  });
-}
-
-/** A digest of every file under the synth outputs: path and content. */
-function outputDigest(project: string): string {
-  const hash = createHash('sha256');
-  const walk = (dir: string) => {
-    if (!existsSync(dir)) return;
-    for (const entry of readdirSync(dir).sort()) {
-      const path = join(dir, entry);
-      if (statSync(path).isDirectory()) walk(path);
-      else hash.update(`${relative(project, path)}\0`).update(readFileSync(path)).update('\0');
-    }
-  };
-  walk(join(project, 'cdktf.out'));
-  walk(join(project, 'k8s', 'rendered'));
-  return hash.digest('hex');
-}
+const runSynth = (project: string, args: readonly string[] = []): Promise<Run> => runScript(project, 'synth', args, process.env);
 
 const stagingFolders = (project: string) => readdirSync(project).filter((entry) => entry.startsWith('.synth-'));
 

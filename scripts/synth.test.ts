@@ -1,10 +1,10 @@
 import { spawnSync } from 'node:child_process';
-import { createHash } from 'node:crypto';
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { basename, join, relative } from 'node:path';
+import { basename, join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { copyProject, PROJECT_ROOT } from './project-copy';
+import { outputDigest, outputTree } from './test-projects';
 
 // These tests run `npm run synth`'s script as a user would, in copies of the project in other folders.
 const SLOW = { timeout: 120_000 };
@@ -19,25 +19,6 @@ function runSynth(project: string, args: string[] = [], env: Record<string, stri
   });
   return { status: result.status, stdout: result.stdout, stderr: result.stderr };
 }
-
-/** Every file under the synth outputs of `project`, as relative path → contents. */
-function outputTree(project: string): Map<string, Buffer> {
-  const tree = new Map<string, Buffer>();
-  const walk = (dir: string) => {
-    if (!existsSync(dir)) return;
-    for (const entry of readdirSync(dir).sort()) {
-      const path = join(dir, entry);
-      if (statSync(path).isDirectory()) walk(path);
-      else tree.set(relative(project, path), readFileSync(path));
-    }
-  };
-  walk(join(project, 'cdktf.out'));
-  walk(join(project, 'k8s', 'rendered'));
-  return tree;
-}
-
-const digest = (tree: Map<string, Buffer>) =>
-  createHash('sha256').update([...tree].map(([path, bytes]) => `${path}\0${createHash('sha256').update(bytes).digest('hex')}`).join('\n')).digest('hex');
 
 describe('npm run synth', () => {
   // Different depths, a space in the path, other time zones and locales (tr_TR breaks naive case mapping).
@@ -86,11 +67,11 @@ describe('npm run synth', () => {
   });
 
   it('leaves the output unchanged when one environment is synthesized again with --env', SLOW, () => {
-    const before = digest(outputTree(second));
+    const before = outputDigest(second);
     const result = runSynth(second, ['--env', 'dev']);
     expect(result.status).toBe(0);
     expect(result.stdout).toContain('synth: dev: 4 stacks');
-    expect(digest(outputTree(second))).toBe(before);
+    expect(outputDigest(second)).toBe(before);
   });
 });
 
@@ -101,7 +82,7 @@ describe('npm run synth with bad input', () => {
   beforeAll(() => {
     copyProject(project);
     expect(runSynth(project).status).toBe(0);
-    baseline = digest(outputTree(project));
+    baseline = outputDigest(project);
   }, 120_000);
 
   /** Applies `edit` to a file of the copy, runs synth, restores the file; returns the run. */
@@ -123,7 +104,7 @@ describe('npm run synth with bad input', () => {
     for (const message of messages) expect(run.stderr).toContain(message);
     expect(run.stderr).toContain('Nothing was written.');
     expect(run.stdout).toBe('');
-    expect(digest(outputTree(project))).toBe(baseline);
+    expect(outputDigest(project)).toBe(baseline);
     expect(readdirSync(project).filter((entry) => entry.startsWith('.synth-'))).toEqual([]);
   }
 
@@ -225,7 +206,7 @@ export const pipeline = {
     ['a malformed topic name', (s: string) => s.replace("topic: 'clicks.dlq'", "topic: 'Clicks DLQ'"), "'rejects.topic' must be a Kafka topic name"],
   ])('stops on %s with a precise message and writes nothing', SLOW, (_, edit, message) => {
     const file = join(project, 'pipelines', 'clickstream', 'pipeline.ts');
-    const before = digest(outputTree(project));
+    const before = outputDigest(project);
     const original = readFileSync(file, 'utf8');
     writeFileSync(file, edit(original));
     try {
@@ -234,7 +215,7 @@ export const pipeline = {
       expect(run.stderr).toContain('pipelines/clickstream/pipeline.ts: pipeline \'clickstream\': ');
       expect(run.stderr).toContain(message);
       expect(run.stderr).toContain('Nothing was written.');
-      expect(digest(outputTree(project))).toBe(before);
+      expect(outputDigest(project)).toBe(before);
     } finally {
       writeFileSync(file, original);
     }

@@ -1,10 +1,11 @@
 /**
- * Throwaway copies of the project for the tests of the review, plan and drift scripts: a Git repository
- * made from the working tree, and a stand-in `terraform` that records its calls.
+ * Throwaway copies of the project for the tests of the scripts: a Git repository made from the working tree,
+ * a stand-in `terraform` that records its calls, a way to run a script there, and the synth output it left.
  */
 import { execFileSync, spawn } from 'node:child_process';
-import { chmodSync, mkdirSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { createHash } from 'node:crypto';
+import { chmodSync, existsSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { join, relative } from 'node:path';
 import { copyProject } from './project-copy';
 
 const GIT_IDENTITY = ['-c', 'user.name=driftless tests', '-c', 'user.email=tests@driftless.invalid', '-c', 'commit.gpgsign=false'];
@@ -109,4 +110,26 @@ export function runScript(
     child.on('error', reject);
     child.on('close', (status) => resolve({ status, stdout, stderr }));
   });
+}
+
+/** Every file under the synth outputs of `project` (cdktf.out/, k8s/rendered/), as relative path → contents. */
+export function outputTree(project: string): Map<string, Buffer> {
+  const tree = new Map<string, Buffer>();
+  const walk = (dir: string) => {
+    if (!existsSync(dir)) return;
+    for (const entry of readdirSync(dir).sort()) {
+      const path = join(dir, entry);
+      if (statSync(path).isDirectory()) walk(path);
+      else tree.set(relative(project, path), readFileSync(path));
+    }
+  };
+  walk(join(project, 'cdktf.out'));
+  walk(join(project, 'k8s', 'rendered'));
+  return tree;
+}
+
+/** One digest of the synth outputs of `project`: paths and contents, so that any change to either shows. */
+export function outputDigest(project: string): string {
+  const files = [...outputTree(project)].map(([path, bytes]) => `${path}\0${createHash('sha256').update(bytes).digest('hex')}`);
+  return createHash('sha256').update(files.join('\n')).digest('hex');
 }
