@@ -1,8 +1,9 @@
 import type { EnvironmentInput } from './schema';
 
 /** Development: small, cheap and disposable; the API endpoint is public but only to the office network. */
-export const dev = {
+export const environment = {
   name: 'dev',
+  production: false,
   aws: { accountId: '111111111111', region: 'eu-central-1' },
   network: { vpcCidr: '10.10.0.0/16', azCount: 2, natGateways: 1, interfaceEndpoints: false, flowLogRetentionDays: 14 },
   cluster: {
@@ -26,6 +27,7 @@ export const dev = {
     defaultReplicationFactor: 1,
     minInSyncReplicas: 1,
     retentionHours: 24,
+    topicPartitions: 1,
   },
   hdfs: { namenodes: 1, journalnodes: 1, datanodes: 1, dfsReplication: 1, namenodeStorageGiB: 5, datanodeStorageGiB: 20, datanodeCpus: 1, datanodeMemoryGiB: 2 },
   spark: { driverCores: 1, driverMemoryMiB: 1024, executorInstances: 1, executorCores: 1, executorMemoryMiB: 2048 },

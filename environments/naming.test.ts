@@ -14,7 +14,7 @@ import {
   stackName,
 } from './naming';
 
-const environments = loadEnvironments();
+const environments = await loadEnvironments();
 // S3: 3-63 characters, lower-case letters, digits, dots and dashes, starting and ending with a letter or digit.
 const S3_BUCKET = /^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/;
 // Kubernetes DNS-1123 label: what namespace and service account names must be.

@@ -4,6 +4,9 @@ export interface Problem {
   readonly subject: string;
   /** The file to fix, relative to the repository root. */
   readonly file: string;
+  /** Where in the file, when known (a file that fails to load). */
+  readonly line?: number;
+  readonly column?: number;
   /** Dotted path of the field, e.g. `kafka.brokers`; empty for the file as a whole. */
   readonly field: string;
   /** The offending value as written. */
@@ -12,15 +15,27 @@ export interface Problem {
   readonly rule: string;
 }
 
-/** Renders a problem as one line: `<file>: <subject>: '<field>' <rule>, got <value>`. */
+/** Renders a problem as one line: `<file>[:line:column]: <subject>: '<field>' <rule>, got <value>`. */
 export function formatProblem(problem: Problem): string {
   const field = problem.field === '' ? '' : `'${problem.field}' `;
-  return `${problem.file}: ${problem.subject}: ${field}${problem.rule}, got ${formatValue(problem.value)}`;
+  const place = problem.line === undefined ? '' : `:${problem.line}${problem.column === undefined ? '' : `:${problem.column}`}`;
+  return `${problem.file}${place}: ${problem.subject}: ${field}${problem.rule}, got ${formatValue(problem.value)}`;
 }
 
-function formatValue(value: unknown): string {
+/** A value as the user wrote it, on one line: JSON where JSON can say it (it cannot say NaN or Infinity). */
+export function formatValue(value: unknown): string {
   if (value === undefined) return 'nothing';
-  const json = JSON.stringify(value);
+  if (typeof value === 'number' && !Number.isFinite(value)) return String(value);
+  if (typeof value === 'bigint') return `${value}n`;
+  if (typeof value === 'function') return 'a function';
+  if (typeof value === 'symbol') return String(value);
+  let json: string;
+  try {
+    json = JSON.stringify(value, (_key, inner: unknown) => (typeof inner === 'number' && !Number.isFinite(inner) ? String(inner) : typeof inner === 'bigint' ? `${inner}n` : inner)) ?? String(value);
+  } catch {
+    json = String(value); // a cycle
+  }
+  json = json.replace(/\s+/g, ' ');
   return json.length > 80 ? `${json.slice(0, 77)}...` : json;
 }
 
@@ -47,7 +62,7 @@ export function syntaxProblems(error: unknown, root: string, readLine: (file: st
   const prefix = root.endsWith('/') ? root : `${root}/`;
   return [...message.matchAll(/^(.+?):(\d+):(\d+): ERROR: (.+)$/gm)].map(([, path, line, column, text]) => {
     const file = path!.startsWith(prefix) ? path!.slice(prefix.length) : path!;
-    const environment = /^environments\/([a-z]+)\.ts$/.exec(file)?.[1];
+    const environment = /^environments\/([a-z0-9-]+)\.ts$/.exec(file)?.[1];
     const pipeline = /^pipelines\/([^/]+)\/pipeline\.ts$/.exec(file)?.[1];
     return {
       subject: environment ? `environment '${environment}'` : pipeline ? `pipeline '${pipeline}'` : 'TypeScript',

@@ -1,8 +1,10 @@
 import type { EnvironmentInput } from './schema';
 
 /** Production: three AZs, a NAT gateway per AZ, HA everywhere, and data that no apply or sync may delete. */
-export const prod = {
+export const environment = {
   name: 'prod',
+  follows: 'staging',
+  production: true,
   aws: { accountId: '333333333333', region: 'eu-central-1', stateBucket: 'driftless-tfstate-333333333333' },
   network: { vpcCidr: '10.30.0.0/16', azCount: 3, natGateways: 3, interfaceEndpoints: true, flowLogRetentionDays: 365 },
   cluster: {
@@ -26,6 +28,7 @@ export const prod = {
     defaultReplicationFactor: 3,
     minInSyncReplicas: 2,
     retentionHours: 168,
+    topicPartitions: 6,
   },
   hdfs: { namenodes: 2, journalnodes: 3, datanodes: 4, dfsReplication: 3, namenodeStorageGiB: 50, datanodeStorageGiB: 1000, datanodeCpus: 2, datanodeMemoryGiB: 8 },
   spark: { driverCores: 2, driverMemoryMiB: 4096, executorInstances: 4, executorCores: 4, executorMemoryMiB: 8192 },

@@ -170,33 +170,33 @@ export const CROSS_FIELD_RULES: readonly CrossFieldRule[] = [
         }),
       ]),
   },
-  // Production guarantees are rules about the data of the prod environment, not code paths:
-  // the builders never branch on the environment's name.
+  // Production guarantees are rules about the data of an environment marked production, not code paths:
+  // nothing branches on an environment's name.
   {
-    reads: ['name', 'retainData'],
+    reads: ['production', 'retainData'],
     check: (env) =>
-      when(env.name === 'prod' && !env.retainData, {
+      when(env.production && !env.retainData, {
         field: 'retainData',
         value: env.retainData,
-        rule: 'must be true in prod, so that no apply or sync can delete data',
+        rule: 'must be true when production is true, so that no apply or sync can delete data',
       }),
   },
   {
-    reads: ['name', 'kafka.brokers'],
+    reads: ['production', 'kafka.brokers'],
     check: (env) =>
-      when(env.name === 'prod' && env.kafka.brokers < 3, {
+      when(env.production && env.kafka.brokers < 3, {
         field: 'kafka.brokers',
         value: env.kafka.brokers,
-        rule: 'must be at least 3 in prod, so that replicated topics survive a broker loss',
+        rule: 'must be at least 3 when production is true, so that replicated topics survive a broker loss',
       }),
   },
   {
-    reads: ['name', 'network.azCount'],
+    reads: ['production', 'network.azCount'],
     check: (env) =>
-      when(env.name === 'prod' && env.network.azCount < 3, {
+      when(env.production && env.network.azCount < 3, {
         field: 'network.azCount',
         value: env.network.azCount,
-        rule: 'must be at least 3 in prod, so that the platform survives the loss of an availability zone',
+        rule: 'must be at least 3 when production is true, so that the platform survives the loss of an availability zone',
       }),
   },
 ];

@@ -1,9 +1,17 @@
 import { z } from 'zod';
 import { parseIpv4Cidr } from './cidr';
 
-/** The environments this blueprint knows; each has one file, `environments/<name>.ts`. */
-export const ENVIRONMENT_NAMES = ['dev', 'staging', 'prod'] as const;
-export type EnvironmentName = (typeof ENVIRONMENT_NAMES)[number];
+/**
+ * The name of an environment, which is also its file (`environments/<name>.ts`). It becomes part of bucket,
+ * IAM role, cluster and Kubernetes names, whose length limits leave it 12 characters (see ENVIRONMENT_NAME).
+ */
+export type EnvironmentName = string;
+
+/** What an environment name must look like, and why. */
+export const ENVIRONMENT_NAME = {
+  pattern: /^[a-z]([a-z0-9-]{0,10}[a-z0-9])?$/,
+  rule: 'must be 1-12 lower-case letters, digits and dashes, starting with a letter and not ending with a dash (it becomes part of bucket, IAM role and cluster names)',
+} as const;
 
 /** EKS versions whose add-on versions and manifest schemas this blueprint pins. */
 export const SUPPORTED_EKS_VERSIONS = ['1.34'] as const;
@@ -63,7 +71,11 @@ const Receiver = z.discriminatedUnion(
  * rules that relate several fields live in `rules.ts` so that every problem is reported at once.
  */
 export const Environment = z.strictObject({
-  name: z.enum(ENVIRONMENT_NAMES),
+  name: text(ENVIRONMENT_NAME.pattern, ENVIRONMENT_NAME.rule),
+  // The environment deployed before this one: a change reaches it only after that one deployed it. Absent: first in line.
+  follows: text(ENVIRONMENT_NAME.pattern, ENVIRONMENT_NAME.rule).optional(),
+  // Holds real data and serves real users: the rules then require data retention and redundancy (rules.ts).
+  production: z.boolean(),
   aws: z.strictObject({
     accountId: text(/^\d{12}$/, 'must be a 12-digit AWS account id'),
     region: text(/^[a-z]{2}(-gov|-iso[a-z]*)?-[a-z]+-\d$/, 'must be an AWS region such as eu-central-1'),
@@ -101,6 +113,8 @@ export const Environment = z.strictObject({
     defaultReplicationFactor: whole(1, 9),
     minInSyncReplicas: whole(1, 9),
     retentionHours: whole(1, 87600),
+    // Partitions of a pipeline topic unless the pipeline sets its own for this environment.
+    topicPartitions: whole(1, 1000),
   }),
   hdfs: z.strictObject({
     namenodes: whole(1, 2),

@@ -1,8 +1,10 @@
 import type { EnvironmentInput } from './schema';
 
 /** Staging: the shape of prod (HA, dedicated controllers, private endpoint) at a smaller size. */
-export const staging = {
+export const environment = {
   name: 'staging',
+  follows: 'dev',
+  production: false,
   aws: { accountId: '222222222222', region: 'eu-central-1', stateBucket: 'driftless-tfstate-222222222222' },
   network: { vpcCidr: '10.20.0.0/16', azCount: 3, natGateways: 1, interfaceEndpoints: true, flowLogRetentionDays: 30 },
   cluster: {
@@ -26,6 +28,7 @@ export const staging = {
     defaultReplicationFactor: 3,
     minInSyncReplicas: 2,
     retentionHours: 72,
+    topicPartitions: 3,
   },
   hdfs: { namenodes: 2, journalnodes: 3, datanodes: 3, dfsReplication: 3, namenodeStorageGiB: 10, datanodeStorageGiB: 100, datanodeCpus: 1, datanodeMemoryGiB: 4 },
   spark: { driverCores: 1, driverMemoryMiB: 2048, executorInstances: 2, executorCores: 2, executorMemoryMiB: 4096 },

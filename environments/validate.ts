@@ -59,6 +59,7 @@ function describeIssue(schema: ZodType, issue: core.$ZodIssue, input: unknown, l
       );
     case 'invalid_type':
       if (value === undefined) return [located(field, value, 'is required')];
+      if (typeof value === 'number' && !Number.isFinite(value)) return [located(field, value, 'must be a finite number')];
       if (issue.expected === 'int') return [located(field, value, 'must be a whole number')];
       return [located(field, value, `must be ${/^[aeiou]/.test(issue.expected) ? 'an' : 'a'} ${issue.expected}`)];
     case 'invalid_value':

@@ -46,7 +46,7 @@ describe('policyFindings', () => {
   });
 });
 
-const environments = loadEnvironments();
+const environments = await loadEnvironments();
 const pipelines = await loadPipelines();
 
 describe('every IAM policy document in every stack', () => {

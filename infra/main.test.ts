@@ -3,7 +3,7 @@ import { loadEnvironments } from '../environments/load';
 import { loadPipelines } from '../pipelines/load';
 import { stackOf, synthesizeStacks } from './synthesized-stacks';
 
-const environments = loadEnvironments();
+const environments = await loadEnvironments();
 const pipelines = await loadPipelines();
 
 describe.each(environments)('the $name stacks', (env) => {

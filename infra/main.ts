@@ -30,8 +30,8 @@ export function synthesizeInfra(environments: readonly Environment[], pipelines:
 
 // Entry point of `cdktf synth|diff|deploy` (see cdktf.json): the CLI chooses the output folder.
 if (typeof require !== 'undefined' && require.main === module) {
-  loadPipelines()
-    .then((pipelines) => synthesizeInfra(loadEnvironments(), pipelines, process.env.CDKTF_OUTDIR ?? 'cdktf.out'))
+  Promise.all([loadEnvironments(), loadPipelines()])
+    .then(([environments, pipelines]) => synthesizeInfra(environments, pipelines, process.env.CDKTF_OUTDIR ?? 'cdktf.out'))
     .catch((error: unknown) => {
       if (!(error instanceof ConfigError)) throw error;
       console.error(error.message);

@@ -8,7 +8,7 @@ import { manifestYaml, renderManifests } from './main';
 
 type KubeObject = { kind: string; metadata: { name: string; namespace?: string; labels?: Record<string, string> }; spec?: any };
 
-const environments = loadEnvironments();
+const environments = await loadEnvironments();
 const pipelines = await loadPipelines();
 
 describe('renderManifests', () => {

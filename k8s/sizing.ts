@@ -62,6 +62,11 @@ export function sparkSizing(env: Environment, pipeline: Pipeline): Environment['
   return { ...env.spark, ...pipeline.spark?.[env.name] };
 }
 
+/** Partitions of each of a pipeline's topics in an environment: what the spec sets for it, else the environment's. */
+export function topicPartitions(env: Environment, pipeline: Pipeline): number {
+  return pipeline.topics?.partitions[env.name] ?? env.kafka.topicPartitions;
+}
+
 /** The pipelines namespace: the Spark driver and the executors of every pipeline, at its sizing for the environment. */
 export function pipelinePods(env: Environment, pipelines: readonly Pipeline[]): PodGroup[] {
   // Spark adds a memory overhead of 10 % (at least 384 MiB) to every JVM it starts.

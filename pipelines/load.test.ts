@@ -3,7 +3,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { ConfigError } from '../environments/problem';
-import { loadPipelines } from './load';
+import { loadPipelines, PIPELINES_DIR } from './load';
+import { RUNTIME_FOLDER } from './job-code';
+import { readdirSync } from 'node:fs';
 
 const scratch = mkdtempSync(join(tmpdir(), 'driftless-pipelines-'));
 afterAll(() => rmSync(scratch, { recursive: true, force: true }));
@@ -36,14 +38,17 @@ const SPEC = {
   steps: ['sessions.sql'],
   sink: { type: 's3', bucket: 'curated', prefix: 'sessions/' },
   rejects: { type: 'kafka', topic: 'clicks.dlq' },
-  topics: { partitions: { dev: 1, staging: 2, prod: 3 } },
+  topics: { partitions: { lab: 1, live: 3 } },
   alerts: { staleAfterMinutes: 10 },
 };
 const spec = (overrides: Record<string, unknown> = {}) => `export const pipeline = ${JSON.stringify({ ...SPEC, ...overrides })};`;
 
+/** The environments the fixture specs size themselves for. */
+const ENVIRONMENTS = ['lab', 'trial', 'live'];
+
 async function problemsOf(dir: string): Promise<string[]> {
   try {
-    await loadPipelines(dir);
+    await loadPipelines(dir, ENVIRONMENTS);
   } catch (error) {
     if (error instanceof ConfigError) return error.problems.map((p) => `${p.file} ${p.field}: ${p.rule}`);
     throw error;
@@ -52,22 +57,23 @@ async function problemsOf(dir: string): Promise<string[]> {
 }
 
 describe('loadPipelines', () => {
-  it('loads the three reference pipelines, sorted by name, with their code hash', async () => {
+  it('loads every pipeline folder in pipelines/, sorted by name, with its code hash', async () => {
     const pipelines = await loadPipelines();
-    expect(pipelines.map((p) => p.name)).toEqual(['daily-sales', 'order-events', 'temperature']);
+    const folders = readdirSync(PIPELINES_DIR, { withFileTypes: true }).filter((e) => e.isDirectory() && e.name !== RUNTIME_FOLDER && !e.name.startsWith('.'));
+    expect(pipelines.map((p) => p.name)).toEqual(folders.map((e) => e.name).sort());
     for (const pipeline of pipelines) expect(pipeline.code.hash).toMatch(/^[0-9a-f]{16}$/);
   });
 
   it('loads a pipeline added as a new folder', async () => {
-    expect((await loadPipelines(pipelinesDir({ clicks: spec() }))).map((p) => p.name)).toEqual(['clicks']);
+    expect((await loadPipelines(pipelinesDir({ clicks: spec() }), ENVIRONMENTS)).map((p) => p.name)).toEqual(['clicks']);
   });
 
   it('changes the code hash when a SQL step changes, and only then', async () => {
     const dir = pipelinesDir({ clicks: spec() });
-    const [before] = await loadPipelines(dir);
-    expect((await loadPipelines(dir))[0]!.code.hash).toBe(before!.code.hash);
+    const [before] = await loadPipelines(dir, ENVIRONMENTS);
+    expect((await loadPipelines(dir, ENVIRONMENTS))[0]!.code.hash).toBe(before!.code.hash);
     writeFileSync(join(dir, 'clicks', 'sessions.sql'), 'SELECT user_id FROM source\n');
-    expect((await loadPipelines(dir))[0]!.code.hash).not.toBe(before!.code.hash);
+    expect((await loadPipelines(dir, ENVIRONMENTS))[0]!.code.hash).not.toBe(before!.code.hash);
   });
 
   it('reports every broken spec with file, field and rule', async () => {
@@ -99,18 +105,22 @@ describe('loadPipelines', () => {
       batch: spec({ name: 'batch', kind: 'batch', triggerSeconds: undefined, schedule: '0 2 * * *' }),
       loop: spec({ name: 'loop', rejects: { type: 'kafka', topic: 'clicks' }, source: { type: 'kafka', topic: 'clicks-in', format: 'json' }, sink: { type: 'kafka', topic: 'clicks' } }),
       window: spec({ name: 'window', window: { column: 'user_id', unit: 'minute', watermarkMinutes: 1 }, source: { type: 'kafka', topic: 'w', format: 'json' }, rejects: { type: 'kafka', topic: 'w.dlq' } }),
+      echo: spec({ name: 'echo', source: { type: 'kafka', topic: 'e', format: 'json' }, sink: { type: 'kafka', topic: 'e' }, rejects: { type: 'kafka', topic: 'e.dlq' } }),
       untopiced: spec({ name: 'untopiced', topics: undefined, source: { type: 'kafka', topic: 'u', format: 'json' }, rejects: { type: 'kafka', topic: 'u.dlq' } }),
+      elsewhere: spec({ name: 'elsewhere', spark: { trial: { executorInstances: 2 }, nowhere: { executorInstances: 2 } }, topics: { partitions: { gone: 3 } }, source: { type: 'kafka', topic: 'x', format: 'json' }, rejects: { type: 'kafka', topic: 'x.dlq' } }),
       ranged: spec({ name: 'ranged', quality: { required: [], ranges: [{ field: 'user_id', min: 0 }] }, source: { type: 'kafka', topic: 'g', format: 'json' }, rejects: { type: 'kafka', topic: 'g.dlq' } }),
       shadow: spec({ name: 'shadow', steps: ['source.sql'], source: { type: 'kafka', topic: 'h', format: 'json' }, rejects: { type: 'kafka', topic: 'h.dlq' } }),
     }, ['sessions.sql', 'source.sql']);
     expect(await problemsOf(dir)).toEqual([
       "pipelines/batch/pipeline.ts source.type: must be 's3' for a batch pipeline",
-      'pipelines/loop/pipeline.ts rejects.topic: must differ from the source and sink topics, or rejects would be read again',
+      'pipelines/echo/pipeline.ts sink.topic: must differ from source.topic, or the pipeline would read its own output again',
+      'pipelines/elsewhere/pipeline.ts spark.nowhere: must be named after an environment in environments/ (lab, trial, live)',
+      'pipelines/elsewhere/pipeline.ts topics.partitions.gone: must be named after an environment in environments/ (lab, trial, live)',
+      'pipelines/loop/pipeline.ts rejects.topic: must differ from sink.topic, or the pipeline would read its own dead letters again',
       'pipelines/ranged/pipeline.ts quality.ranges.0.field: must be an integer or double field to have a range, it is a string',
       "pipelines/shadow/pipeline.ts steps.0: must not be named like the view 'source' the steps already read",
       'pipelines/stream/pipeline.ts triggerSeconds: is required for a streaming pipeline',
       'pipelines/stream/pipeline.ts schedule: must be absent for a streaming pipeline (it runs continuously)',
-      'pipelines/untopiced/pipeline.ts topics: is required because the pipeline uses Kafka topics (u, u.dlq): give their partitions per environment',
       'pipelines/window/pipeline.ts window.column: must be a timestamp field of the schema',
     ]);
   });
@@ -118,8 +128,8 @@ describe('loadPipelines', () => {
   it('rejects a topic used by two pipelines', async () => {
     const dir = pipelinesDir({ clicks: spec(), replay: spec({ name: 'replay', sink: { type: 's3', bucket: 'curated', prefix: 'replay/' }, rejects: { type: 'kafka', topic: 'replay.dlq' } }) });
     expect(await problemsOf(dir)).toEqual([
-      "pipelines/clicks/pipeline.ts topics: must not use a topic that pipeline 'replay' also uses: each topic belongs to one pipeline",
-      "pipelines/replay/pipeline.ts topics: must not use a topic that pipeline 'clicks' also uses: each topic belongs to one pipeline",
+      "pipelines/clicks/pipeline.ts source.topic: must not use a topic that pipeline 'replay' also uses: each topic belongs to one pipeline",
+      "pipelines/replay/pipeline.ts source.topic: must not use a topic that pipeline 'clicks' also uses: each topic belongs to one pipeline",
     ]);
   });
 
@@ -128,7 +138,7 @@ describe('loadPipelines', () => {
     const missingStep = pipelinesDir({ clicks: spec({ steps: ['sessions.sql', 'missing.sql'] }) });
     expect(await problemsOf(dir)).toEqual([
       'pipelines/empty/pipeline.ts : must exist: every folder under pipelines/ declares one pipeline',
-      "pipelines/noexport/pipeline.ts : must export the spec as 'export const pipeline = { ... } satisfies PipelineInput'",
+      "pipelines/noexport/pipeline.ts : must export the spec: export const pipeline = { name: 'noexport', ... } satisfies PipelineInput",
       "pipelines/renamed/pipeline.ts name: must be 'renamed', the name of its folder",
     ]);
     expect(await problemsOf(missingStep)).toEqual(['pipelines/clicks/pipeline.ts steps.1: must be a file in pipelines/clicks/']);

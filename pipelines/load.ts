@@ -1,10 +1,10 @@
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { pathToFileURL } from 'node:url';
+import { environmentNames, importDeclaration } from '../environments/load';
 import { ConfigError, type Problem } from '../environments/problem';
 import { crossFieldProblems, describeIssues, type Locate } from '../environments/validate';
 import { readJobCode, RUNTIME_ENTRY, RUNTIME_FOLDER, type JobCode } from './job-code';
-import { overlap, PIPELINE_RULES, topicsOf, writtenLocations } from './rules';
+import { overlap, PIPELINE_RULES, topicFields, writtenLocations } from './rules';
 import { Pipeline } from './schema';
 import { sqlSubsetProblems } from './sql-subset';
 
@@ -17,9 +17,10 @@ export const PIPELINES_DIR = __dirname;
 /**
  * Finds every `pipelines/<name>/pipeline.ts`, validates it and returns the pipelines sorted by name.
  * Adding a pipeline is adding a folder: nothing in infra/ or k8s/ lists them.
+ * @param environments the environments a spec may size itself for (its `spark` and `topics.partitions` keys).
  * @throws ConfigError listing every problem in every pipeline.
  */
-export async function loadPipelines(dir: string = PIPELINES_DIR): Promise<LoadedPipeline[]> {
+export async function loadPipelines(dir: string = PIPELINES_DIR, environments: readonly string[] = environmentNames()): Promise<LoadedPipeline[]> {
   const folders = readdirSync(dir, { withFileTypes: true })
     .filter((entry) => entry.isDirectory() && !entry.name.startsWith('.') && entry.name !== RUNTIME_FOLDER)
     .map((entry) => entry.name)
@@ -39,17 +40,18 @@ export async function loadPipelines(dir: string = PIPELINES_DIR): Promise<Loaded
       problems.push(located('', undefined, 'must exist: every folder under pipelines/ declares one pipeline'));
       continue;
     }
-    const declared: unknown = ((await import(pathToFileURL(path).href)) as { pipeline?: unknown }).pipeline;
-    if (declared === undefined) {
-      problems.push(located('', undefined, "must export the spec as 'export const pipeline = { ... } satisfies PipelineInput'"));
+    const loaded = await importDeclaration(path, file, subject, 'pipeline', `must export the spec: export const pipeline = { name: '${folder}', ... } satisfies PipelineInput`);
+    if ('problems' in loaded) {
+      problems.push(...loaded.problems);
       continue;
     }
+    const declared = loaded.value;
     const parsed = Pipeline.safeParse(declared);
     const fieldLevel = parsed.success ? [] : describeIssues(Pipeline, parsed.error.issues, declared, located);
     const found = [
       ...fieldLevel,
       ...crossFieldProblems(PIPELINE_RULES, declared as Pipeline, fieldLevel.map((p) => p.field), located),
-      ...(parsed.success ? fileProblems(parsed.data, join(dir, folder), folder, located) : []),
+      ...(parsed.success ? [...fileProblems(parsed.data, join(dir, folder), folder, located), ...environmentKeyProblems(parsed.data, environments, located)] : []),
     ];
     problems.push(...found);
     if (parsed.success && found.length === 0) pipelines.push({ ...parsed.data, code: readJobCode(parsed.data, dir) });
@@ -71,19 +73,33 @@ function fileProblems(pipeline: Pipeline, folderPath: string, folder: string, lo
   ];
 }
 
+/**
+ * Sizing per environment must name environments that exist: an override for a renamed or deleted environment
+ * would otherwise be ignored without a word, and the pipeline would run with the defaults.
+ */
+function environmentKeyProblems(pipeline: Pipeline, environments: readonly string[], located: Locate): Problem[] {
+  const known = environments.length > 0 ? environments.join(', ') : 'there are none';
+  return [
+    ...Object.keys(pipeline.spark ?? {}).map((key) => ({ field: `spark.${key}`, key })),
+    ...Object.keys(pipeline.topics?.partitions ?? {}).map((key) => ({ field: `topics.partitions.${key}`, key })),
+  ]
+    .filter(({ key }) => !environments.includes(key))
+    .map(({ field, key }) => located(field, key, `must be named after an environment in environments/ (${known})`));
+}
+
 // Each topic belongs to one pipeline, which declares its partitions; two owners would fight over it.
 function sharedTopics(pipelines: readonly Pipeline[]): Problem[] {
   const owners = new Map<string, string[]>();
-  for (const pipeline of pipelines) for (const topic of topicsOf(pipeline)) owners.set(topic, [...(owners.get(topic) ?? []), pipeline.name]);
+  for (const pipeline of pipelines) for (const { topic } of topicFields(pipeline)) owners.set(topic, [...new Set([...(owners.get(topic) ?? []), pipeline.name])]);
   return pipelines.flatMap((pipeline) =>
-    topicsOf(pipeline).flatMap((topic) => {
+    topicFields(pipeline).flatMap(({ field, topic }) => {
       const others = (owners.get(topic) ?? []).filter((name) => name !== pipeline.name);
       return others.length === 0
         ? []
         : [{
             subject: `pipeline '${pipeline.name}'`,
             file: `pipelines/${pipeline.name}/pipeline.ts`,
-            field: 'topics',
+            field,
             value: topic,
             rule: `must not use a topic that pipeline '${others.join("', '")}' also uses: each topic belongs to one pipeline`,
           }];

@@ -27,7 +27,15 @@ export const overlap = (a: WrittenLocation, b: WrittenLocation): boolean =>
 
 /** Every Kafka topic a pipeline touches: its source, its sink and its dead-letter topic. */
 export function topicsOf(pipeline: Pipeline): string[] {
-  return [pipeline.source, pipeline.sink, pipeline.rejects].flatMap((l) => (l.type === 'kafka' ? [l.topic] : []));
+  return topicFields(pipeline).map((t) => t.topic);
+}
+
+/** The Kafka topics of a pipeline with the field that names each (`source.topic`, `sink.topic`, `rejects.topic`). */
+export function topicFields(pipeline: Pipeline): Array<{ readonly field: string; readonly topic: string }> {
+  return (['source', 'sink', 'rejects'] as const).flatMap((name) => {
+    const location = pipeline[name];
+    return location.type === 'kafka' ? [{ field: `${name}.topic`, topic: location.topic }] : [];
+  });
 }
 
 const fieldNames = (pipeline: Pipeline) => pipeline.schema.map((f) => f.name);
@@ -128,9 +136,14 @@ export const PIPELINE_RULES: readonly CrossFieldRule<Pipeline>[] = [
   {
     reads: ['source', 'sink', 'rejects'],
     check: (p) =>
-      topicsOf(p).flatMap((topic, index) =>
-        when(topicsOf(p).indexOf(topic) !== index, { field: 'rejects.topic', value: topic, rule: 'must differ from the source and sink topics, or rejects would be read again' }),
-      ),
+      topicFields(p).flatMap(({ field, topic }, index, all) => {
+        const earlier = all.slice(0, index).find((other) => other.topic === topic);
+        return when(earlier !== undefined, {
+          field,
+          value: topic,
+          rule: `must differ from ${earlier?.field}, or the pipeline would read its own ${field.startsWith('rejects') ? 'dead letters' : 'output'} again`,
+        });
+      }),
   },
   {
     // Dead letters are JSON lines: inside the sink they would sit among its Parquet partitions and be overwritten with them.
@@ -143,14 +156,5 @@ export const PIPELINE_RULES: readonly CrossFieldRule<Pipeline>[] = [
         rule: `must not overlap the sink (${sink?.prefix}): dead letters would be mixed with, and overwritten with, the output`,
       });
     },
-  },
-  {
-    reads: ['source', 'sink', 'rejects', 'topics'],
-    check: (p) =>
-      when(topicsOf(p).length > 0 && p.topics === undefined, {
-        field: 'topics',
-        value: undefined,
-        rule: `is required because the pipeline uses Kafka topics (${topicsOf(p).join(', ')}): give their partitions per environment`,
-      }),
   },
 ];

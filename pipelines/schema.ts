@@ -4,9 +4,6 @@ import { cronProblem } from './cron';
 /** Buckets a pipeline may read from or write to; the others (artifacts, checkpoints, logs) are the platform's. */
 export const DATA_BUCKETS = ['raw', 'curated'] as const;
 
-/** The environments a pipeline sizes itself for (kept literal here so that pipelines/ does not depend on a file list). */
-const ENVIRONMENTS = ['dev', 'staging', 'prod'] as const;
-
 const whole = (min: number, max: number) =>
   z.number().int('must be a whole number').min(min, `must be at least ${min}`).max(max, `must be at most ${max}`);
 
@@ -66,7 +63,8 @@ const SparkSizing = z.strictObject({
   executorMemoryMiB: whole(512, 262144).optional(),
 });
 
-const perEnvironment = <T extends z.ZodType>(value: T) => z.strictObject(Object.fromEntries(ENVIRONMENTS.map((e) => [e, value])) as Record<(typeof ENVIRONMENTS)[number], T>);
+// Keyed by environment name; the loader checks that each key names an environment in environments/.
+const perEnvironment = <T extends z.ZodType>(value: T) => z.record(z.string(), value);
 
 /**
  * One data pipeline, as declared in `pipelines/<name>/pipeline.ts`. Everything the platform builds for it
@@ -107,9 +105,12 @@ export const Pipeline = z.strictObject({
   window: z.strictObject({ column: identifier, unit: z.enum(['minute', 'hour', 'day']), watermarkMinutes: whole(0, 10080) }).optional(),
   sink: Sink,
   rejects: Rejects,
-  /** Spark sizing per environment, over the environment's defaults. */
-  spark: perEnvironment(SparkSizing).partial().optional(),
-  /** Partitions of the pipeline's Kafka topics per environment (replicas and retention follow the environment). */
+  /** Spark sizing per environment, over the environment's defaults (`spark`); environments not named use those. */
+  spark: perEnvironment(SparkSizing).optional(),
+  /**
+   * Partitions of the pipeline's Kafka topics per environment, over the environment's `kafka.topicPartitions`
+   * (replicas and retention always follow the environment). Partitions can grow but never shrink.
+   */
   topics: z.strictObject({ partitions: perEnvironment(whole(1, 1000)) }).optional(),
   alerts: z.strictObject({
     /** Records the consumer group may lag behind before someone is told. @default the environment's threshold */

@@ -3,7 +3,8 @@
  * its errors turned into one line that names the option, the value given and the rule.
  */
 import { parseArgs } from 'node:util';
-import { ENVIRONMENT_NAMES, type EnvironmentName } from '../environments/schema';
+import { environmentNames } from '../environments/load';
+import type { EnvironmentName } from '../environments/schema';
 
 /** The user's mistake (an option, a ref, a missing tool): reported as one line, exit code 1. */
 export class UsageError extends Error {
@@ -45,16 +46,18 @@ export function requiredOption(values: Values, name: string, spec: Readonly<Reco
 }
 
 /** The `--env` option of plan and drift. */
-export const ENV_OPTION: OptionSpec = { type: 'string', meaning: `the environment, one of ${ENVIRONMENT_NAMES.join(', ')}` };
+export const ENV_OPTION: OptionSpec = { type: 'string', meaning: 'the environment, the name of a file in environments/' };
 
-/** `--env`, which must name one environment. */
+/** `--env`, which must name one environment (a file in environments/). */
 export function environmentOption(values: Values): EnvironmentName {
   const value = requiredOption(values, 'env', { env: ENV_OPTION });
-  if (!(ENVIRONMENT_NAMES as readonly string[]).includes(value)) {
-    throw new UsageError(`option '--env' must be one of ${ENVIRONMENT_NAMES.join(', ')}, got '${value}'`, true);
-  }
-  return value as EnvironmentName;
+  const known = environmentNames();
+  if (!known.includes(value)) throw new UsageError(`option '--env' ${mustBeOneOf(known)}, got '${value}'`, true);
+  return value;
 }
+
+const mustBeOneOf = (known: readonly string[]) =>
+  known.length === 0 ? 'must name an environment, and environments/ declares none' : `must be one of ${known.join(', ')} (the files in environments/)`;
 
 function argumentProblem(error: Error & { code?: string }, args: readonly string[], spec: Readonly<Record<string, OptionSpec>>): string {
   const known = Object.keys(spec).map((name) => `--${name}`).join(', ');
@@ -81,8 +84,8 @@ function argumentProblem(error: Error & { code?: string }, args: readonly string
 }
 
 /**
- * The environments chosen with repeated `--env` options (all of them when none is given), in their usual
- * order; for synth and validate, which take several.
+ * The environments chosen with repeated `--env` options (all of them when none is given), by name; for synth
+ * and validate, which take several.
  * @throws UsageError naming the unknown option or environment, followed by `usage`.
  */
 export function selectedEnvironments(args: readonly string[], usage: string): EnvironmentName[] {
@@ -92,11 +95,10 @@ export function selectedEnvironments(args: readonly string[], usage: string): En
   } catch (error) {
     throw new UsageError(`${(error as Error).message}\n${usage}`);
   }
-  const unknown = (env ?? []).filter((name) => !(ENVIRONMENT_NAMES as readonly string[]).includes(name));
-  if (unknown.length > 0) {
-    throw new UsageError(`option '--env' must be one of ${ENVIRONMENT_NAMES.join(', ')}, got '${unknown.join("', '")}'\n${usage}`);
-  }
-  return env === undefined ? [...ENVIRONMENT_NAMES] : ENVIRONMENT_NAMES.filter((name) => env.includes(name));
+  const known = environmentNames();
+  const unknown = (env ?? []).filter((name) => !known.includes(name));
+  if (unknown.length > 0) throw new UsageError(`option '--env' ${mustBeOneOf(known)}, got '${unknown.join("', '")}'\n${usage}`);
+  return env === undefined ? known : known.filter((name) => env.includes(name));
 }
 
 /** Where a script writes: its report (stdout) and its messages (stderr, one line each). */

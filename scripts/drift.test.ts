@@ -3,6 +3,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { childEnv, runScript, stubTerraform, synthesize, throwawayRepository } from './test-projects';
+import { environmentNames } from '../environments/load';
+
+/** The environments in environments/, as the scripts list them in their errors. */
+const KNOWN = environmentNames().join(', ');
 
 // One throwaway repository (the script copies the project with Git's file list) and a stand-in terraform
 // first on PATH. Each run synthesizes dev once, in the script's own copy.
@@ -110,9 +114,9 @@ describe('npm run drift -- --env <env>', () => {
     const env = childEnv({ PATH: `${stubs}:${process.env.PATH}`, STUB_LOG: log });
     const [missing, unknown] = await Promise.all([runScript(repo, 'drift', [], env), runScript(repo, 'drift', ['--env', 'qa'], env)]);
     expect(missing.status).toBe(1);
-    expect(missing.stderr.split('\n')[0]).toBe("drift: option '--env' is required: the environment, one of dev, staging, prod, got nothing");
+    expect(missing.stderr.split('\n')[0]).toBe("drift: option '--env' is required: the environment, the name of a file in environments/, got nothing");
     expect(unknown.status).toBe(1);
-    expect(unknown.stderr.split('\n')[0]).toBe("drift: option '--env' must be one of dev, staging, prod, got 'qa'");
+    expect(unknown.stderr.split('\n')[0]).toBe(`drift: option '--env' must be one of ${KNOWN} (the files in environments/), got 'qa'`);
     expect(existsSync(log)).toBe(false); // terraform was never called
   });
 });

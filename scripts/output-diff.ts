@@ -7,7 +7,6 @@ import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { parseAllDocuments, stringify } from 'yaml';
 import { RENDERED_ROOT } from '../environments/naming';
-import { ENVIRONMENT_NAMES } from '../environments/schema';
 import { replacingArguments } from './replacement-attributes';
 import { changedPaths, formatPath, lineDiff, pathLabels, type Path } from './value-diff';
 
@@ -167,13 +166,16 @@ function kubernetesObject(value: unknown, file: string): KubernetesObject | unde
 export const objectLabel = (object: { kind: string; namespace: string; name: string }): string =>
   `${object.kind} ${object.namespace === '' ? '' : `${object.namespace}/`}${object.name}`;
 
-/** Per environment (both sides' environments, in the usual order), what differs from `base` to `head`. */
-export function compareOutputs(base: SynthOutput, head: SynthOutput): EnvironmentDiff[] {
+/**
+ * Per environment (both sides' environments), what differs from `base` to `head`: in `deployOrder` (the head's
+ * environments in the order they are deployed), then environments it does not name (removed ones) by name.
+ */
+export function compareOutputs(base: SynthOutput, head: SynthOutput, deployOrder: readonly string[] = []): EnvironmentDiff[] {
   const envs = new Set([...base.stacks.keys(), ...head.stacks.keys()].map(stackEnvironment));
   for (const env of [...base.rendered.keys(), ...head.rendered.keys()]) envs.add(env);
   const order = (env: string) => {
-    const index = (ENVIRONMENT_NAMES as readonly string[]).indexOf(env);
-    return index < 0 ? ENVIRONMENT_NAMES.length : index;
+    const index = deployOrder.indexOf(env);
+    return index < 0 ? deployOrder.length : index;
   };
   return [...envs]
     .sort((a, b) => order(a) - order(b) || a.localeCompare(b))

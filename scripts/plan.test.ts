@@ -5,6 +5,10 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { copyProject } from './project-copy';
 import { countsLine, PlanFormatError, renderPlanMarkdown, summarizePlan, type PlanSummary } from './terraform-plan';
 import { childEnv, runScript, stubTerraform } from './test-projects';
+import { environmentNames } from '../environments/load';
+
+/** The environments in environments/, as the scripts list them in their errors. */
+const KNOWN = environmentNames().join(', ');
 
 const FIXTURES = join(__dirname, 'fixtures', 'plans');
 const fixture = (name: string): unknown => JSON.parse(readFileSync(join(FIXTURES, `${name}.json`), 'utf8'));
@@ -176,8 +180,8 @@ describe('npm run plan -- --env <env>', () => {
       runScript(project, 'plan', ['--env', 'qa']),
       runScript(project, 'plan', ['--environment', 'dev']),
     ]);
-    expect(missing.stderr.split('\n')[0]).toBe("plan: option '--env' is required: the environment, one of dev, staging, prod, got nothing");
-    expect(unknown.stderr.split('\n')[0]).toBe("plan: option '--env' must be one of dev, staging, prod, got 'qa'");
+    expect(missing.stderr.split('\n')[0]).toBe("plan: option '--env' is required: the environment, the name of a file in environments/, got nothing");
+    expect(unknown.stderr.split('\n')[0]).toBe(`plan: option '--env' must be one of ${KNOWN} (the files in environments/), got 'qa'`);
     expect(misspelt.stderr.split('\n')[0]).toBe("plan: option '--environment' is not known: the options are --env");
     for (const run of [missing, unknown, misspelt]) expect(run.status).toBe(1);
   });

@@ -2,11 +2,14 @@ import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
 import { HeadObjectCommand, NotFound, PutObjectCommand, S3ServiceException } from '@aws-sdk/client-s3';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { loadEnvironments } from '../environments/load';
+import { loadEnvironments, environmentNames } from '../environments/load';
 import type { Environment } from '../environments/schema';
 import { jobSpec } from '../pipelines/job-spec';
 import { loadPipelines, type LoadedPipeline } from '../pipelines/load';
 import { publishJobs, type S3Like } from './publish-jobs';
+
+/** The environments in environments/, as the scripts list them in their errors. */
+const KNOWN = environmentNames().join(', ');
 
 const ROOT = join(__dirname, '..');
 const SLOW = { timeout: 60_000 };
@@ -47,7 +50,7 @@ let environments: Environment[];
 let dev: Environment;
 let pipelines: LoadedPipeline[];
 beforeAll(async () => {
-  environments = loadEnvironments();
+  environments = await loadEnvironments();
   dev = environments.find((env) => env.name === 'dev') as Environment;
   pipelines = await loadPipelines();
 });
@@ -204,11 +207,11 @@ describe('npm run publish-jobs', () => {
     expect(stdout).toBe('');
     const lines = stderr.trimEnd().split('\n');
     expect(lines).toHaveLength(1);
-    expect(lines[0]).toMatch(/^publish-jobs: .+; usage: npm run publish-jobs -- --env <dev\|staging\|prod> \[--dry-run\]$/);
+    expect(lines[0]).toMatch(/^publish-jobs: .+; usage: npm run publish-jobs -- --env <name> \[--dry-run\] \(an environment: a file in environments\/\)$/);
   });
 
   it('names the bad value and the allowed environments', SLOW, () => {
-    expect(script(['--env', 'qa']).stderr).toContain("option '--env' must be one of dev, staging, prod, got 'qa'");
+    expect(script(['--env', 'qa']).stderr).toContain(`option '--env' must be one of ${KNOWN} (the files in environments/), got 'qa'`);
     expect(script(['--env', 'dev', '--force']).stderr).toContain("Unknown option '--force'");
   });
 });

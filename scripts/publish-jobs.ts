@@ -11,13 +11,13 @@
 import { extname } from 'node:path';
 import { parseArgs } from 'node:util';
 import { HeadObjectCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
-import { loadEnvironments } from '../environments/load';
+import { environmentNames, loadEnvironments } from '../environments/load';
 import { bucketName, dataKeyAlias, jobCodePrefix, stackName } from '../environments/naming';
 import { ConfigError } from '../environments/problem';
-import { ENVIRONMENT_NAMES, type Environment, type EnvironmentName } from '../environments/schema';
+import type { Environment, EnvironmentName } from '../environments/schema';
 import { loadPipelines, type LoadedPipeline } from '../pipelines/load';
 
-const USAGE = `usage: npm run publish-jobs -- --env <${ENVIRONMENT_NAMES.join('|')}> [--dry-run]`;
+const USAGE = 'usage: npm run publish-jobs -- --env <name> [--dry-run] (an environment: a file in environments/)';
 
 /** What publishing needs of an S3 client; the script passes an `S3Client`, tests a fake. */
 export interface S3Like {
@@ -198,7 +198,7 @@ function describeAwsError(error: unknown, env: Environment, bucket: string, keyA
 }
 
 function parseOptions(args: string[]): { env: EnvironmentName; dryRun: boolean } {
-  const allowed = ENVIRONMENT_NAMES.join(', ');
+  const allowed = environmentNames().join(', ');
   let values: { env?: string[]; 'dry-run'?: boolean };
   try {
     ({ values } = parseArgs({
@@ -218,10 +218,10 @@ function parseOptions(args: string[]): { env: EnvironmentName; dryRun: boolean }
     throw new UsageError(`option '--env' must be given once, as one of ${allowed}, got ${got}; ${USAGE}`);
   }
   const name = env[0] as string;
-  if (!(ENVIRONMENT_NAMES as readonly string[]).includes(name)) {
-    throw new UsageError(`option '--env' must be one of ${allowed}, got '${name}'; ${USAGE}`);
+  if (!environmentNames().includes(name)) {
+    throw new UsageError(`option '--env' must be one of ${allowed} (the files in environments/), got '${name}'; ${USAGE}`);
   }
-  return { env: name as EnvironmentName, dryRun: values['dry-run'] ?? false };
+  return { env: name, dryRun: values['dry-run'] ?? false };
 }
 
 // Stands in for S3 in a dry run, so that a mistake there fails loudly instead of reaching AWS.
@@ -232,7 +232,7 @@ const NO_AWS: S3Like = {
 async function main(): Promise<void> {
   const options = parseOptions(process.argv.slice(2));
   // Every environment is validated, as in synth, so that a broken file never hides.
-  const env = loadEnvironments().find((candidate) => candidate.name === options.env) as Environment;
+  const env = (await loadEnvironments()).find((candidate) => candidate.name === options.env) as Environment;
   const pipelines = await loadPipelines();
   const client = options.dryRun ? NO_AWS : new S3Client({ region: env.aws.region });
   await publishJobs({ env, pipelines, client, dryRun: options.dryRun });

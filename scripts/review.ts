@@ -10,6 +10,7 @@
 import { mkdtempSync, rmSync, symlinkSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { loadEnvironments } from '../environments/load';
 import { parseCommandLine, requiredOption, UsageError, runScript, type OptionSpec, type ScriptOutput } from './command-line';
 import { dataRisks, type DataRisk } from './data-risk';
 import {
@@ -101,7 +102,9 @@ async function reviewAgainst(commit: string): Promise<EnvironmentReview[]> {
     for (const [side, result] of [[`the base revision (${commit.slice(0, 12)})`, baseSynth], ['the working tree', headSynth]] as const) {
       if (result.code !== 0 && !stopped(result)) throw new UsageError(`the synth of ${side} failed:\n${tail(result.stderr || result.stdout, 40)}`);
     }
-    const diffs = compareOutputs(readSynthOutput(baseDir), readSynthOutput(headDir));
+    // The working tree synthesized, so its environments are valid: they give the order of the report.
+    const deployOrder = (await loadEnvironments()).map((env) => env.name);
+    const diffs = compareOutputs(readSynthOutput(baseDir), readSynthOutput(headDir), deployOrder);
     return diffs.map((diff) => {
       const risks = dataRisks(diff);
       return { ...diff, risks, summary: summarize(diff, risks.length) };

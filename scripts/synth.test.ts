@@ -5,6 +5,10 @@ import { basename, join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { copyProject, PROJECT_ROOT } from './project-copy';
 import { outputDigest, outputTree } from './test-projects';
+import { environmentNames } from '../environments/load';
+
+/** The environments in environments/, as the scripts list them in their errors. */
+const KNOWN = environmentNames().join(', ');
 
 // These tests run `npm run synth`'s script as a user would, in copies of the project in other folders.
 const SLOW = { timeout: 120_000 };
@@ -125,7 +129,7 @@ describe('npm run synth with bad input', () => {
 
   it('validates every environment even when synthesizing only one', SLOW, () => {
     const run = synthWithEdit('environments/prod.ts', (s) => s.replace('retainData: true', 'retainData: false'), ['--env', 'dev']);
-    expectRejected(run, "environments/prod.ts: environment 'prod': 'retainData' must be true in prod, so that no apply or sync can delete data, got false");
+    expectRejected(run, "environments/prod.ts: environment 'prod': 'retainData' must be true when production is true, so that no apply or sync can delete data, got false");
   });
 
   it('keeps the Terraform output when the Kubernetes side fails after it was synthesized', SLOW, () => {
@@ -137,7 +141,7 @@ describe('npm run synth with bad input', () => {
 
   it('rejects an unknown option and an unknown environment', SLOW, () => {
     expectRejected(runSynth(project, ['--environment', 'dev']), "Unknown option '--environment'", 'usage: npm run synth');
-    expectRejected(runSynth(project, ['--env', 'qa']), "option '--env' must be one of dev, staging, prod, got 'qa'");
+    expectRejected(runSynth(project, ['--env', 'qa']), `option '--env' must be one of ${KNOWN} (the files in environments/), got 'qa'`);
   });
 });
 
@@ -202,7 +206,7 @@ export const pipeline = {
   it.each([
     ['a bad cron schedule', (s: string) => s.replace("triggerSeconds: 30,", "schedule: '0 0 2 * * *',").replace("kind: 'streaming'", "kind: 'batch'"), "'schedule' must be a cron schedule with 5 fields"],
     ['a missing sink', (s: string) => s.replace("  sink: { type: 's3', bucket: 'curated', prefix: 'clicks/', partitionBy: ['window_start'] },\n", ''), "'sink' is required"],
-    ['a topic another pipeline owns', (s: string) => s.replace("topic: 'clicks', format", "topic: 'orders', format"), "'topics' must not use a topic that pipeline 'order-events' also uses"],
+    ['a topic another pipeline owns', (s: string) => s.replace("topic: 'clicks', format", "topic: 'orders', format"), "'source.topic' must not use a topic that pipeline 'order-events' also uses"],
     ['a malformed topic name', (s: string) => s.replace("topic: 'clicks.dlq'", "topic: 'Clicks DLQ'"), "'rejects.topic' must be a Kafka topic name"],
   ])('stops on %s with a precise message and writes nothing', SLOW, (_, edit, message) => {
     const file = join(project, 'pipelines', 'clickstream', 'pipeline.ts');

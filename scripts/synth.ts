@@ -14,12 +14,12 @@ import stableStringify from 'json-stable-stringify';
 import { RENDERED_ROOT, STACKS, stackName } from '../environments/naming';
 import { selectedEnvironments, UsageError } from './command-line';
 import { ConfigError, syntaxProblems } from '../environments/problem';
-import { ENVIRONMENT_NAMES, type Environment } from '../environments/schema';
+import type { Environment } from '../environments/schema';
 import type { LoadedPipeline } from '../pipelines/load';
 
 const ROOT = join(__dirname, '..');
 const CDKTF_OUT = 'cdktf.out';
-const USAGE = `usage: npm run synth [-- --env <${ENVIRONMENT_NAMES.join('|')}>]...`;
+const USAGE = 'usage: npm run synth [-- --env <name>]... (an environment: a file in environments/)';
 
 async function main(): Promise<void> {
   const selectedNames = selectedEnvironments(process.argv.slice(2), USAGE);
@@ -35,12 +35,13 @@ async function main(): Promise<void> {
     process.setSourceMapsEnabled(false);
   }
   const apps = loadApps();
-  const environments = apps.loadEnvironments().filter((env) => selectedNames.includes(env.name));
+  const loaded = await apps.loadEnvironments();
+  const environments = loaded.filter((env) => selectedNames.includes(env.name));
   const pipelines = await apps.loadPipelines();
-  const counts = await synthesizeAtomically(apps, environments, pipelines);
+  const counts = await synthesizeAtomically(apps, environments, pipelines, environments.length === loaded.length);
   const seconds = process.uptime().toFixed(1);
   console.log(
-    `synth: ${selectedNames.join(', ')}: ${counts.stacks} stacks in ${CDKTF_OUT}/stacks, ` +
+    `synth: ${environments.map((env) => env.name).join(', ')}: ${counts.stacks} stacks in ${CDKTF_OUT}/stacks, ` +
       `${counts.manifests} manifests in ${RENDERED_ROOT} (${seconds} s)`,
   );
 }
@@ -59,6 +60,7 @@ async function synthesizeAtomically(
   apps: ReturnType<typeof loadApps>,
   environments: readonly Environment[],
   pipelines: readonly LoadedPipeline[],
+  everyEnvironment: boolean,
 ): Promise<{ stacks: number; manifests: number }> {
   const staging = mkdtempSync(join(ROOT, '.synth-'));
   try {
@@ -71,8 +73,9 @@ async function synthesizeAtomically(
       ...STACKS.map((stack) => `${CDKTF_OUT}/stacks/${stackName(env.name, stack)}`),
       `${RENDERED_ROOT}/${env.name}`,
     ]);
-    const obsolete = environments.flatMap((env) => staleStackFolders(env.name));
-    const manifest = mergedCdktfManifest(staging, environments);
+    // A full synth also removes what environments that no longer exist left behind; --env touches only its own.
+    const obsolete = staleOutput(environments.map((env) => env.name), everyEnvironment);
+    const manifest = mergedCdktfManifest(staging, environments, obsolete);
     writeFileSync(join(staging, CDKTF_OUT, 'manifest.json'), manifest);
     replaceAll(staging, [...targets, `${CDKTF_OUT}/manifest.json`], obsolete);
     return { stacks: environments.length * STACKS.length, manifests: manifests.length };
@@ -81,21 +84,37 @@ async function synthesizeAtomically(
   }
 }
 
-/** Stack folders of an environment that the app no longer defines (a removed stack must not linger). */
-function staleStackFolders(env: string): string[] {
+/**
+ * Output the app no longer defines: stack folders of the synthesized environments that are not their stacks
+ * (a removed stack must not linger) and, when `all` environments were synthesized, the stack and manifest
+ * folders of environments that no longer exist.
+ */
+function staleOutput(synthesized: readonly string[], all: boolean): string[] {
   const stacksDir = join(ROOT, CDKTF_OUT, 'stacks');
-  if (!existsSync(stacksDir)) return [];
-  const current = new Set(STACKS.map((stack) => stackName(env as Environment['name'], stack)));
-  return readdirSync(stacksDir)
-    .filter((name) => name.startsWith(`${env}-`) && !current.has(name))
-    .map((name) => `${CDKTF_OUT}/stacks/${name}`);
+  const renderedDir = join(ROOT, RENDERED_ROOT);
+  const current = new Set(synthesized.flatMap((env) => STACKS.map((stack) => stackName(env, stack))));
+  const staleStacks = existsSync(stacksDir)
+    ? readdirSync(stacksDir).filter((folder) => {
+        const env = environmentOfStack(folder);
+        if (current.has(folder)) return false;
+        return env === undefined ? all : all || synthesized.includes(env);
+      })
+    : [];
+  const staleRendered = all && existsSync(renderedDir) ? readdirSync(renderedDir).filter((env) => !synthesized.includes(env)) : [];
+  return [...staleStacks.map((folder) => `${CDKTF_OUT}/stacks/${folder}`), ...staleRendered.map((env) => `${RENDERED_ROOT}/${env}`)];
+}
+
+/** The environment of a stack folder: names may hold dashes, so it is what precedes a known stack suffix. */
+function environmentOfStack(folder: string): string | undefined {
+  const kind = STACKS.find((stack) => folder.endsWith(`-${stack}`));
+  return kind === undefined ? undefined : folder.slice(0, -`-${kind}`.length);
 }
 
 /**
  * cdktf's manifest.json lists every stack, which `cdktf deploy --skip-synth` relies on. When only some
  * environments are synthesized, the entries of the others are kept; serialized exactly as cdktf does.
  */
-function mergedCdktfManifest(staging: string, environments: readonly Environment[]): string {
+function mergedCdktfManifest(staging: string, environments: readonly Environment[], obsolete: readonly string[]): string {
   type Manifest = { version: string; stacks: Record<string, unknown> };
   const fresh = JSON.parse(readFileSync(join(staging, CDKTF_OUT, 'manifest.json'), 'utf8')) as Manifest;
   const existingPath = join(ROOT, CDKTF_OUT, 'manifest.json');
@@ -103,10 +122,13 @@ function mergedCdktfManifest(staging: string, environments: readonly Environment
   if (existsSync(existingPath)) {
     try {
       const existing = JSON.parse(readFileSync(existingPath, 'utf8')) as Manifest;
-      const rebuilt = new Set(environments.map((env) => `${env.name}-`));
+      const rebuilt = new Set(environments.map((env) => env.name));
       kept = Object.fromEntries(
         Object.entries(existing.stacks ?? {}).filter(
-          ([name]) => ![...rebuilt].some((prefix) => name.startsWith(prefix)) && existsSync(join(ROOT, CDKTF_OUT, 'stacks', name)),
+          ([name]) =>
+            !rebuilt.has(environmentOfStack(name) ?? '') &&
+            existsSync(join(ROOT, CDKTF_OUT, 'stacks', name)) &&
+            !obsolete.includes(`${CDKTF_OUT}/stacks/${name}`),
         ),
       );
     } catch {

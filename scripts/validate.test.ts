@@ -3,7 +3,7 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { loadEnvironments } from '../environments/load';
+import { loadEnvironments, environmentNames } from '../environments/load';
 import { evaluate } from './policy/engine';
 import { fails } from './policy/report';
 import type { Block, KubeObject, SynthesizedOutput } from './policy/rule';
@@ -11,13 +11,16 @@ import { RULES } from './policy/rules';
 import { readSynthesizedOutput } from './policy/synthesized-output';
 import { copyProject } from './project-copy';
 
+/** The environments in environments/, as the scripts list them in their errors. */
+const KNOWN = environmentNames().join(', ');
+
 // The gate over the real output: synthesized once in a copy of the project, then validated as `npm run validate`
 // does, and mutated in memory to show that removing any one control makes the gate fail with the right rule.
 const SLOW = { timeout: 120_000 };
 const scratch = mkdtempSync(join(tmpdir(), 'driftless-validate-test-'));
 afterAll(() => rmSync(scratch, { recursive: true, force: true }));
 
-const environments = loadEnvironments();
+const environments = await loadEnvironments();
 const names = environments.map((env) => env.name);
 
 function run(project: string, script: string, args: string[] = []) {
@@ -193,7 +196,7 @@ describe('npm run validate on a fresh synth', () => {
   it('rejects an unknown environment', SLOW, () => {
     const result = run(project, 'scripts/validate.ts', ['--env', 'qa']);
     expect(result.status).toBe(1);
-    expect(result.stderr).toContain("option '--env' must be one of dev, staging, prod, got 'qa'");
+    expect(result.stderr).toContain(`option '--env' must be one of ${KNOWN} (the files in environments/), got 'qa'`);
   });
 });
 

@@ -3,7 +3,7 @@ import { loadEnvironments } from '../../environments/load';
 import { stackOf, synthesizeStacks } from '../synthesized-stacks';
 import { ARGO_CD_APPS_CHART, ARGO_CD_CHART } from '../versions';
 
-const environments = loadEnvironments();
+const environments = await loadEnvironments();
 
 describe.each(environments)('the $name bootstrap', (env) => {
   const stack = stackOf(synthesizeStacks(env, []), env.name, 'bootstrap');

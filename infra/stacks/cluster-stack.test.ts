@@ -6,7 +6,7 @@ import type { Pipeline } from '../../pipelines/schema';
 import { stackOf, synthesizeStacks } from '../synthesized-stacks';
 import { EKS_ADDON_VERSIONS, EKS_ADDONS } from '../versions';
 
-const environments = loadEnvironments();
+const environments = await loadEnvironments();
 const pipelines = await loadPipelines();
 const DATA_KEY = '${data.aws_kms_alias.data-key.target_key_arn}';
 

@@ -3,7 +3,7 @@ import { loadEnvironments } from '../../environments/load';
 import { bucketName, BUCKETS } from '../../environments/naming';
 import { stackOf, synthesizeStacks, type SynthesizedStack } from '../synthesized-stacks';
 
-const environments = loadEnvironments();
+const environments = await loadEnvironments();
 
 /** The block of `type` that configures the bucket with Terraform name `bucketRef`, found by reference. */
 function controlOf(stack: SynthesizedStack, type: string, bucketRef: string) {

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { loadEnvironments } from '../../environments/load';
 import { stackOf, synthesizeStacks } from '../synthesized-stacks';
 
-const environments = loadEnvironments();
+const environments = await loadEnvironments();
 
 describe.each(environments)('the $name network', (env) => {
   const network = stackOf(synthesizeStacks(env, []), env.name, 'network');

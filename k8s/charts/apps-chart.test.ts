@@ -4,7 +4,7 @@ import { findObject, ofKind, renderChart, type KubeObject } from '../manifest-lo
 import { OPERATOR_CHARTS } from '../versions';
 import { AppsChart } from './apps-chart';
 
-const environments = loadEnvironments();
+const environments = await loadEnvironments();
 const wave = (app: KubeObject) => Number(app.metadata.annotations?.['argocd.argoproj.io/sync-wave']);
 
 describe.each(environments)('the $name app of apps', (env) => {

@@ -3,7 +3,7 @@ import { loadEnvironments } from '../../environments/load';
 import { findObject, ofKind, renderChart } from '../manifest-lookup';
 import { HdfsChart } from './hdfs-chart';
 
-const environments = loadEnvironments();
+const environments = await loadEnvironments();
 
 /** CPU quantity as cores: '500m' → 0.5, '2' → 2. */
 const cores = (quantity: string) => (quantity.endsWith('m') ? Number(quantity.slice(0, -1)) / 1000 : Number(quantity));

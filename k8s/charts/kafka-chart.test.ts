@@ -4,7 +4,7 @@ import { loadEnvironments } from '../../environments/load';
 import { findObject, ofKind, renderChart } from '../manifest-lookup';
 import { KafkaChart } from './kafka-chart';
 
-const environments = loadEnvironments();
+const environments = await loadEnvironments();
 
 describe.each(environments)('the $name Kafka cluster', (env) => {
   const objects = renderChart(KafkaChart, env);

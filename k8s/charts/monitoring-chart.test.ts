@@ -4,7 +4,7 @@ import type { Environment } from '../../environments/schema';
 import { findObject, ofKind, renderChart, type KubeObject } from '../manifest-lookup';
 import { MonitoringChart } from './monitoring-chart';
 
-const environments = loadEnvironments();
+const environments = await loadEnvironments();
 
 interface Rule {
   readonly alert: string;

@@ -30,7 +30,7 @@ import {
 } from '../imports/sparkoperator.k8s.io';
 import { k8s } from '../kube';
 import { DASHBOARD_LABEL } from '../monitoring-wiring';
-import { sparkSizing } from '../sizing';
+import { sparkSizing, topicPartitions } from '../sizing';
 import { SPARK } from '../versions';
 import type { EnvironmentChartProps } from './environment-chart';
 import { EnvironmentChart } from './environment-chart';
@@ -74,7 +74,7 @@ export class PipelineChart extends EnvironmentChart {
       new KafkaTopic(this, `topic-${topic}`, {
         metadata: { name: topic, namespace: NAMESPACES.kafka, labels: { 'strimzi.io/cluster': KAFKA_CLUSTER }, annotations: KEEP_DATA },
         spec: {
-          partitions: pipeline.topics!.partitions[env.name],
+          partitions: topicPartitions(env, pipeline),
           replicas: env.kafka.defaultReplicationFactor,
           config: {
             'retention.ms': env.kafka.retentionHours * 3_600_000,

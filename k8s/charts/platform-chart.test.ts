@@ -6,7 +6,7 @@ import { findObject, ofKind, renderChart } from '../manifest-lookup';
 import { hdfsPods, kafkaPods, totals } from '../sizing';
 import { DATA_STORAGE_CLASS, PlatformChart } from './platform-chart';
 
-const environments = loadEnvironments();
+const environments = await loadEnvironments();
 const pipelines = await loadPipelines();
 
 describe.each(environments)('the $name platform chart', (env) => {

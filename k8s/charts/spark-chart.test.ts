@@ -7,7 +7,7 @@ import { findObject, ofKind, renderChart, type KubeObject } from '../manifest-lo
 import { SPARK } from '../versions';
 import { SparkChart } from './spark-chart';
 
-const environments = loadEnvironments();
+const environments = await loadEnvironments();
 const pipelines = await loadPipelines();
 
 /** The settings of a `spark-defaults.conf` (`key value` lines, `#` comments). */

@@ -19,6 +19,5 @@ export const pipeline = {
   window: { column: 'event_time', unit: 'minute', watermarkMinutes: 2 },
   sink: { type: 'kafka', topic: 'order-summary' },
   rejects: { type: 'kafka', topic: 'orders.dlq' },
-  topics: { partitions: { dev: 1, staging: 3, prod: 6 } },
   alerts: { maxLag: 5000, staleAfterMinutes: 10 },
 } satisfies PipelineInput;

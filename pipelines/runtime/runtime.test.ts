@@ -58,7 +58,7 @@ function unknownReads(file: string): string[] {
 let specs: JobSpec[] = [];
 beforeAll(async () => {
   const pipelines = await loadPipelines();
-  specs = loadEnvironments().flatMap((env) => pipelines.map((pipeline) => jobSpec(env, pipeline)));
+  specs = (await loadEnvironments()).flatMap((env) => pipelines.map((pipeline) => jobSpec(env, pipeline)));
 });
 
 describe('the PySpark runtime', () => {

@@ -21,6 +21,6 @@ export const pipeline = {
   sink: { type: 'hdfs', path: '/data/temperature', partitionBy: ['station', 'year'] },
   rejects: { type: 'kafka', topic: 'temperature.dlq' },
   spark: { prod: { executorInstances: 6 } },
-  topics: { partitions: { dev: 1, staging: 3, prod: 12 } },
+  topics: { partitions: { prod: 12 } },
   alerts: { staleAfterMinutes: 15 },
 } satisfies PipelineInput;

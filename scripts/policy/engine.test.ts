@@ -6,7 +6,7 @@ import type { EnvironmentRule, ManifestRule, SynthesizedOutput, TerraformRule } 
 import { RULES } from './rules';
 import { INVALID_SUPPRESSION, UNUSED_SUPPRESSION } from './suppressions';
 
-const environments = loadEnvironments();
+const environments = await loadEnvironments();
 
 const flagged: TerraformRule = {
   id: 'DL-TEST-001',

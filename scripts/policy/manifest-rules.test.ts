@@ -9,7 +9,7 @@ import { RULES } from './rules';
 // Each manifest (and environment) rule runs alone over a small set of rendered objects of one environment:
 // a passing set (no finding of the rule) and at least one failing set (a finding whose message contains the text).
 
-const environments = loadEnvironments();
+const environments = await loadEnvironments();
 const envNamed = (name: EnvironmentName) => environments.find((env) => env.name === name)!;
 
 interface Fixture {

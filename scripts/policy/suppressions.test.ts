@@ -4,7 +4,7 @@ import { evaluate } from './engine';
 import type { KubeObject, ManifestRule, SynthesizedOutput, TerraformJson, TerraformRule } from './rule';
 import { manifestSuppressions, suppressionProblem, terraformSuppressions } from './suppressions';
 
-const prod = loadEnvironments().find((env) => env.name === 'prod')!;
+const prod = (await loadEnvironments()).find((env) => env.name === 'prod')!;
 
 // Two toy rules, so that these tests are about suppressions and not about any real rule.
 const noDanger: TerraformRule = {

@@ -8,7 +8,7 @@ import { RULES } from './rules';
 // Each Terraform rule runs alone over a one-stack fixture: a passing one (no finding of the rule) and at least
 // one failing one (a finding of the rule whose message contains the expected text).
 
-const environments = loadEnvironments();
+const environments = await loadEnvironments();
 const envNamed = (name: EnvironmentName) => environments.find((env) => env.name === name)!;
 
 type Resources = Record<string, Record<string, Block>>;
