@@ -90,22 +90,59 @@ function syncOptions(value: Record<string, unknown> | undefined): string {
   return typeof options === 'string' ? options : '';
 }
 
+// The unit of each time retention, in milliseconds.
+const TIME_RETENTION_KEYS: Readonly<Record<string, number>> = {
+  'retention.ms': 1,
+  'local.retention.ms': 1,
+  'log.retention.ms': 1,
+  'log.retention.minutes': 60_000,
+  'log.retention.hours': 3_600_000,
+};
+
 const RETENTION_KEYS = new Set([
-  'retention.ms',
+  ...Object.keys(TIME_RETENTION_KEYS),
   'retention.bytes',
-  'local.retention.ms',
   'local.retention.bytes',
-  'log.retention.ms',
-  'log.retention.minutes',
-  'log.retention.hours',
   'log.retention.bytes',
 ]);
+
+const DURATION_UNITS = [
+  ['day', 86_400_000],
+  ['hour', 3_600_000],
+  ['minute', 60_000],
+  ['second', 1_000],
+] as const;
+
+/**
+ * A Kafka time retention (`retention.ms`, `log.retention.hours`, ...) in words, to show beside the raw value:
+ * `7 days`, `25 hours`, `no limit` for -1. The largest unit that divides the value exactly, so the words never
+ * round: a reviewer compares them, and "1 day" for 25 hours would hide a change. Undefined when `key` is not a
+ * time retention or the value is not a positive whole number of seconds (the raw value says it best then).
+ */
+export function retentionInWords(key: string, value: unknown): string | undefined {
+  const unit = TIME_RETENTION_KEYS[key];
+  const number = retention(value);
+  if (unit === undefined || number === undefined) return undefined;
+  if (number === Number.POSITIVE_INFINITY) return 'no limit';
+  const ms = number * unit;
+  if (!Number.isSafeInteger(ms) || ms <= 0) return undefined;
+  const [name, size] = DURATION_UNITS.find(([, size]) => ms % size === 0) ?? [];
+  if (name === undefined || size === undefined) return undefined;
+  const count = ms / size;
+  return `${count} ${name}${count === 1 ? '' : 's'}`;
+}
+
+/** A value as the report prints it: raw, and a retention in words beside it. */
+function shown(key: string, value: unknown): string {
+  const words = retentionInWords(key, value);
+  return `${JSON.stringify(value)}${words === undefined ? '' : ` (${words})`}`;
+}
 
 /** Why a change of `path` from `before` to `after` shrinks data, or undefined. */
 function shrinkage(kind: string, path: Path, before: unknown, after: unknown): string | undefined {
   const key = path[path.length - 1];
-  const transition = `${JSON.stringify(before)} → ${JSON.stringify(after)}`;
   if (typeof key !== 'string') return undefined;
+  const transition = `${shown(key, before)} → ${shown(key, after)}`;
   if (RETENTION_KEYS.has(key)) {
     const [old, next] = [retention(before), retention(after)];
     if (old !== undefined && next !== undefined && next < old) return `${transition}: records older than the new retention are deleted`;

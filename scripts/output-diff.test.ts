@@ -2,8 +2,9 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { dataRisks, quantity } from './data-risk';
-import { diffKubernetes, diffStack, readKubernetesTree, stackConfig, type KubernetesObject } from './output-diff';
+import { ENVIRONMENT_NAMES } from '../environments/schema';
+import { dataRisks, quantity, retentionInWords } from './data-risk';
+import { compareOutputs, diffKubernetes, diffStack, readKubernetesTree, stackConfig, type KubernetesObject, type SynthOutput } from './output-diff';
 import { replacingArguments } from './replacement-attributes';
 import { changedPaths, formatPath, lineDiff, pathLabels } from './value-diff';
 
@@ -55,7 +56,7 @@ describe('arguments that force replacement', () => {
 });
 
 describe('Terraform differences of a stack', () => {
-  const bucket = (name: string) => ({ '//': { metadata: { path: 'dev-data-lake/raw/bucket' } }, bucket: name });
+  const bucket = (name: string) => ({ '//': { metadata: { path: 'blue-data-lake/raw/bucket' } }, bucket: name });
   const stack = (name: string, extra: Record<string, unknown> = {}) =>
     stackConfig({
       '//': { metadata: { version: '0.21.0' } },
@@ -66,11 +67,11 @@ describe('Terraform differences of a stack', () => {
         aws_s3_bucket_public_access_block: { raw_block: { bucket: '${aws_s3_bucket.raw.bucket}', block_public_acls: true } },
         ...extra,
       },
-      data: { aws_vpc: { vpc: { filter: [{ name: 'tag:Name', values: ['driftless-dev'] }] } } },
+      data: { aws_vpc: { vpc: { filter: [{ name: 'tag:Name', values: ['driftless-blue'] }] } } },
     });
 
   it('replaces a renamed bucket and, through the reference, what attaches to it', () => {
-    const changes = diffStack('dev-data-lake', stack('raw-a'), stack('raw-b'));
+    const changes = diffStack('blue-data-lake', stack('raw-a'), stack('raw-b'));
     expect(changes.map((change) => [change.address, change.action, change.forcedBy])).toEqual([
       ['aws_iam_role_policy.reader', 'update', []],
       ['aws_s3_bucket.raw', 'replace', ['bucket']],
@@ -84,7 +85,7 @@ describe('Terraform differences of a stack', () => {
   it('ignores cdktf metadata, and does not follow a reference to an argument that stays the same', () => {
     const base = stack('raw', { aws_kms_key: { key: { description: 'old', key_usage: 'ENCRYPT_DECRYPT' } } });
     const head = stack('raw', { aws_kms_key: { key: { description: 'old', key_usage: 'SIGN_VERIFY' } } });
-    const changes = diffStack('dev-data-lake', base, head);
+    const changes = diffStack('blue-data-lake', base, head);
     expect(changes.map((change) => `${change.action} ${change.address}`)).toEqual(['replace aws_kms_key.key']);
     const alias = { aws_kms_alias: { alias: { name: 'alias/x', target_key_id: '${aws_kms_key.key.description}' } } };
     expect(diffStack('s', stack('raw', { ...alias, aws_kms_key: { key: { description: 'old', key_usage: 'A' } } }), stack('raw', { ...alias, aws_kms_key: { key: { description: 'old', key_usage: 'B' } } })).map((c) => c.address)).toEqual(['aws_kms_key.key']);
@@ -117,7 +118,7 @@ describe('data risks', () => {
     value: { apiVersion: 'v1', kind, metadata: { name, namespace }, ...value },
   });
   const risks = (before: KubernetesObject[], after: KubernetesObject[]) =>
-    dataRisks({ env: 'dev', terraform: [], kubernetes: diffKubernetes(new Map(before.map((o) => [o.id, o])), new Map(after.map((o) => [o.id, o]))) });
+    dataRisks({ env: 'blue', terraform: [], kubernetes: diffKubernetes(new Map(before.map((o) => [o.id, o])), new Map(after.map((o) => [o.id, o]))) });
   const pool = (size: string, replicas = 3) => object('KafkaNodePool', 'brokers', { spec: { replicas, storage: { type: 'jbod', volumes: [{ id: 0, size }] } } });
 
   it('flags a node pool whose volumes or brokers shrink, not one that grows', () => {
@@ -129,18 +130,49 @@ describe('data risks', () => {
   });
 
   it('flags fewer partitions and shorter retention of a topic', () => {
-    const topic = (partitions: number, retention: number) => object('KafkaTopic', 'orders', { spec: { partitions, config: { 'retention.ms': retention } } });
+    const topic = (partitions: number, retention: number) => object('KafkaTopic', 'clicks', { spec: { partitions, config: { 'retention.ms': retention } } });
     expect(risks([topic(6, 1000)], [topic(3, 1000)])[0]?.detail).toContain('Kafka cannot remove partitions');
     expect(risks([topic(6, 1000)], [topic(6, 500)])[0]?.detail).toContain('records older than the new retention are deleted');
     expect(risks([topic(6, 1000)], [topic(12, -1)])).toEqual([]);
   });
 
+  it('shows a shorter retention in words beside the raw values', () => {
+    const topic = (retention: number | string) => object('KafkaTopic', 'clicks', { spec: { config: { 'retention.ms': retention } } });
+    expect(risks([topic(604800000)], [topic(259200000)]).map((risk) => risk.detail)).toEqual([
+      '`spec.config["retention.ms"]` 604800000 (7 days) → 259200000 (3 days): records older than the new retention are deleted',
+    ]);
+    expect(risks([topic(-1)], [topic('90000000')])[0]?.detail).toBe(
+      '`spec.config["retention.ms"]` -1 (no limit) → "90000000" (25 hours): records older than the new retention are deleted',
+    );
+    const kafka = (hours: number) => object('Kafka', 'events', { spec: { kafka: { config: { 'log.retention.hours': hours, 'log.retention.bytes': hours * 1000 } } } });
+    expect(risks([kafka(168)], [kafka(36)]).map((risk) => risk.detail)).toEqual([
+      '`spec.kafka.config["log.retention.bytes"]` 168000 → 36000: records older than the new retention are deleted',
+      '`spec.kafka.config["log.retention.hours"]` 168 (7 days) → 36 (36 hours): records older than the new retention are deleted',
+    ]);
+  });
+
+  it('words a time retention in the largest unit that divides it exactly, so that nothing is rounded', () => {
+    const words = (key: string, values: readonly unknown[]) => values.map((value) => retentionInWords(key, value));
+    expect(words('retention.ms', [86_400_000, 604_800_000, 90_000_000, 3_600_000, 5_400_000, 60_000, 90_000, 1_000])).toEqual([
+      '1 day', '7 days', '25 hours', '1 hour', '90 minutes', '1 minute', '90 seconds', '1 second',
+    ]);
+    // Kafka writes -1 for no limit; a sub-second or non-positive value is clearest as the raw number alone.
+    expect(words('retention.ms', [-1, '-1', 1_500, 0, 1.5, 'weekly', undefined])).toEqual(['no limit', 'no limit', undefined, undefined, undefined, undefined, undefined]);
+    expect(words('local.retention.ms', ['172800000'])).toEqual(['2 days']);
+    expect(words('log.retention.ms', [3_600_000])).toEqual(['1 hour']);
+    expect(words('log.retention.hours', [168, 25, 1])).toEqual(['7 days', '25 hours', '1 hour']);
+    expect(words('log.retention.minutes', [1_440, 90, 1])).toEqual(['1 day', '90 minutes', '1 minute']);
+    // Sizes and other numbers are not durations.
+    expect(words('retention.bytes', [86_400_000])).toEqual([undefined]);
+    expect(words('partitions', [86_400_000])).toEqual([undefined]);
+  });
+
   it('flags removed data objects and data namespaces, with a hint at a rename', () => {
     const topic = (name: string) => object('KafkaTopic', name, { metadata: { name, namespace: 'kafka', annotations: { 'argocd.argoproj.io/sync-options': 'Prune=false,Delete=false' } } });
-    const [removed] = risks([topic('orders.dlq')], [topic('orders-dlq')]);
-    expect(removed).toMatchObject({ action: 'remove', subject: 'KafkaTopic kafka/orders.dlq' });
+    const [removed] = risks([topic('clicks.dlq')], [topic('clicks-dlq')]);
+    expect(removed).toMatchObject({ action: 'remove', subject: 'KafkaTopic kafka/clicks.dlq' });
     expect(removed?.detail).toContain('Prune=false');
-    expect(removed?.detail).toContain('KafkaTopic kafka/orders-dlq is added: a rename starts empty');
+    expect(removed?.detail).toContain('KafkaTopic kafka/clicks-dlq is added: a rename starts empty');
     expect(risks([object('Namespace', 'hdfs', {}, '')], [])[0]?.subject).toBe('Namespace hdfs');
     expect(risks([object('Namespace', 'spark-operator', {}, ''), object('ConfigMap', 'x', {})], [])).toEqual([]);
     expect(risks([object('PersistentVolumeClaim', 'data-0', {}, 'hdfs')], [])[0]?.detail).toContain('releases its volume');
@@ -151,6 +183,19 @@ describe('data risks', () => {
     expect(quantity('1T')).toBe(1e12);
     expect(quantity('1.5Ti')).toBe(1.5 * 2 ** 40);
     expect(quantity('lots')).toBeUndefined();
+  });
+});
+
+describe('environments of a comparison', () => {
+  it('come in the order of the known environments, then any others by name, from both sides', () => {
+    const output = (stackEnvs: readonly string[], renderedEnvs: readonly string[]): SynthOutput => ({
+      stacks: new Map(stackEnvs.map((env) => [`${env}-network`, new Map()])),
+      rendered: new Map(renderedEnvs.map((env) => [env, { objects: new Map(), files: new Map(), problems: [] }])),
+    });
+    const known = [...ENVIRONMENT_NAMES];
+    const diffs = compareOutputs(output(['qa', ...known.slice(1).reverse()], []), output([], ['alpha', known[0] ?? 'first']));
+    expect(diffs.map((diff) => diff.env)).toEqual([...known, 'alpha', 'qa']);
+    expect(diffs.every((diff) => diff.terraform.length === 0 && diff.kubernetes.length === 0)).toBe(true);
   });
 });
 

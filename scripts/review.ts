@@ -12,7 +12,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { loadEnvironments } from '../environments/load';
 import { parseCommandLine, requiredOption, UsageError, runScript, type OptionSpec, type ScriptOutput } from './command-line';
-import { dataRisks, type DataRisk } from './data-risk';
+import { dataRisks, retentionInWords, type DataRisk } from './data-risk';
 import {
   compareOutputs,
   objectLabel,
@@ -148,6 +148,15 @@ export function renderJson(base: string, commit: string, environments: readonly 
 const MAX_PATHS = 12;
 const MAX_DIFF_LINES = 40;
 
+/**
+ * Ends the change-list entry of a resource or object that is also a data risk. The entry stays in its list, so
+ * that each list is complete and matches the summary's counts, but a reader of both lists sees it is one change.
+ */
+export const ALSO_A_DATA_RISK = ' (⚠️ also listed under data risks above)';
+
+/** Whether a change is also a data risk: the same side, place (stack or file) and subject. */
+type IsRisk = (side: DataRisk['side'], where: string, subject: string) => boolean;
+
 /** The report as Markdown: per environment a summary line, what destroys data, then Terraform and Kubernetes. */
 export function renderMarkdown(base: string, commit: string, environments: readonly EnvironmentReview[]): string {
   const lines = [`# Review: \`${base}\` (${commit.slice(0, 12)}) → working tree`, '', OFFLINE_NOTE, ''];
@@ -158,8 +167,10 @@ export function renderMarkdown(base: string, commit: string, environments: reado
       for (const risk of review.risks) lines.push(`- **${risk.action}** \`${risk.subject}\` (${risk.where}): ${risk.detail}`);
       lines.push('');
     }
-    if (review.terraform.length > 0) lines.push(...terraformSection(review.terraform));
-    if (review.kubernetes.length > 0) lines.push(...kubernetesSection(review.kubernetes));
+    const risky = new Set(review.risks.map((risk) => JSON.stringify([risk.side, risk.where, risk.subject])));
+    const isRisk: IsRisk = (side, where, subject) => risky.has(JSON.stringify([side, where, subject]));
+    if (review.terraform.length > 0) lines.push(...terraformSection(review.terraform, isRisk));
+    if (review.kubernetes.length > 0) lines.push(...kubernetesSection(review.kubernetes, isRisk));
   }
   return `${lines.join('\n').trimEnd()}\n`;
 }
@@ -181,7 +192,7 @@ const TERRAFORM_GROUPS = [
   ['create', 'Added'],
 ] as const;
 
-function terraformSection(changes: readonly TerraformChange[]): string[] {
+function terraformSection(changes: readonly TerraformChange[], isRisk: IsRisk): string[] {
   const lines = ['### Terraform', ''];
   for (const stack of [...new Set(changes.map((change) => change.stack))]) {
     lines.push(`#### ${stack}`, '');
@@ -189,7 +200,10 @@ function terraformSection(changes: readonly TerraformChange[]): string[] {
       const group = changes.filter((change) => change.stack === stack && change.action === action);
       if (group.length === 0) continue;
       lines.push(`${title}:`);
-      for (const change of group) lines.push(`- \`${change.address}\`${terraformDetail(change)}`);
+      for (const change of group) {
+        const mark = isRisk('terraform', change.stack, change.address) ? ALSO_A_DATA_RISK : '';
+        lines.push(`- \`${change.address}\`${terraformDetail(change)}${mark}`);
+      }
       lines.push('');
     }
   }
@@ -220,7 +234,7 @@ const KUBERNETES_GROUPS = [
   ['add', 'Added'],
 ] as const;
 
-function kubernetesSection(changes: readonly KubernetesChange[]): string[] {
+function kubernetesSection(changes: readonly KubernetesChange[], isRisk: IsRisk): string[] {
   const lines = ['### Kubernetes', ''];
   for (const [action, title] of KUBERNETES_GROUPS) {
     const group = changes.filter((change) => change.action === action);
@@ -228,12 +242,13 @@ function kubernetesSection(changes: readonly KubernetesChange[]): string[] {
     lines.push(`${title}:`);
     for (const change of group) {
       const where = `\`${objectLabel(change)}\` (${change.apiVersion}, \`${change.file}\`)`;
+      const mark = isRisk('kubernetes', change.file, objectLabel(change)) ? ALSO_A_DATA_RISK : '';
       if (change.action !== 'change') {
-        lines.push(`- ${where}`);
+        lines.push(`- ${where}${mark}`);
         continue;
       }
-      lines.push(`- ${where}: ${limited(change.paths.map((path) => `\`${path}\``))}`);
-      const readable = readableDiff(change.diff);
+      lines.push(`- ${where}: ${limited(change.paths.map((path) => `\`${path}\``))}${mark}`);
+      const readable = readableDiff(change.diff).map(withRetentionInWords);
       const diff = readable.length > MAX_DIFF_LINES ? [...readable.slice(0, MAX_DIFF_LINES), `… ${readable.length - MAX_DIFF_LINES} more lines`] : readable;
       const fence = '`'.repeat(Math.max(3, ...diff.map((line) => (line.match(/`+/g) ?? []).reduce((n, run) => Math.max(n, run.length + 1), 0))));
       lines.push(`  ${fence}diff`, ...diff.map((line) => `  ${line}`), `  ${fence}`);
@@ -241,6 +256,16 @@ function kubernetesSection(changes: readonly KubernetesChange[]): string[] {
     lines.push('');
   }
   return lines;
+}
+
+// `-      retention.ms: 604800000` in a YAML diff: the key and the value, which may be quoted.
+const DIFF_SCALAR = /^[-+ ]\s*(["']?)([\w.-]+)\1:\s*(["']?)(-?\d+)\3$/;
+
+/** A YAML diff line of a time retention with the value in words as a YAML comment: `retention.ms: 604800000 # 7 days`. */
+function withRetentionInWords(line: string): string {
+  const match = DIFF_SCALAR.exec(line);
+  const words = match === null ? undefined : retentionInWords(match[2] ?? '', match[4]);
+  return words === undefined ? line : `${line} # ${words}`;
 }
 
 const LONG_LINE = 160;
