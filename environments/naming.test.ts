@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { loadEnvironments } from './load';
+import { ENVIRONMENT_NAME } from './schema';
 import {
   bucketName,
   BUCKETS,
@@ -8,6 +9,7 @@ import {
   deadLetterTopic,
   NAMESPACES,
   pipelineRoleName,
+  parseStackName,
   pipelineServiceAccount,
   renderedPath,
   STACKS,
@@ -15,19 +17,34 @@ import {
 } from './naming';
 
 const environments = await loadEnvironments();
+// The longest name an environment may have (ENVIRONMENT_NAME): the limits below must hold for it.
+const LONGEST_ENVIRONMENT = 'abcdefgh-123';
 // S3: 3-63 characters, lower-case letters, digits, dots and dashes, starting and ending with a letter or digit.
 const S3_BUCKET = /^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/;
 // Kubernetes DNS-1123 label: what namespace and service account names must be.
 const DNS_LABEL = /^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/;
 
 describe('naming', () => {
+  it('tests the limits with the longest environment name the schema allows', () => {
+    expect(LONGEST_ENVIRONMENT).toMatch(ENVIRONMENT_NAME.pattern);
+    expect(`${LONGEST_ENVIRONMENT}x`).not.toMatch(ENVIRONMENT_NAME.pattern);
+  });
+
   it('names stacks <env>-<stack> in apply order', () => {
-    expect(STACKS.map((stack) => stackName('prod', stack))).toEqual([
-      'prod-network',
-      'prod-data-lake',
-      'prod-cluster',
-      'prod-bootstrap',
+    expect(STACKS.map((stack) => stackName('live', stack))).toEqual([
+      'live-network',
+      'live-data-lake',
+      'live-cluster',
+      'live-bootstrap',
     ]);
+  });
+
+  it('reads the environment and stack back from a stack name, also when the environment has dashes', () => {
+    for (const env of ['live', 'eu-live', 'a-network', LONGEST_ENVIRONMENT]) {
+      for (const stack of STACKS) expect(parseStackName(stackName(env, stack))).toEqual({ env, stack });
+    }
+    expect(parseStackName('network')).toBeUndefined();
+    expect(parseStackName('live-database')).toBeUndefined();
   });
 
   it('gives every bucket of every environment a distinct name that S3 accepts', () => {
@@ -37,31 +54,31 @@ describe('naming', () => {
       expect(name).not.toContain('..');
     }
     expect(new Set(names).size).toBe(names.length);
-    expect(bucketName({ name: 'dev', aws: { accountId: '111111111111', region: 'eu-central-1' } }, 'raw')).toBe(
-      'driftless-dev-raw-111111111111-eu-central-1',
+    expect(bucketName({ name: 'lab', aws: { accountId: '111111111111', region: 'eu-central-1' } }, 'raw')).toBe(
+      'driftless-lab-raw-111111111111-eu-central-1',
     );
   });
 
   it('keeps bucket names within 63 characters in the longest region name', () => {
-    const longest = { name: 'staging' as const, aws: { accountId: '123456789012', region: 'ap-southeast-2' } };
+    const longest = { name: LONGEST_ENVIRONMENT, aws: { accountId: '123456789012', region: 'ap-southeast-2' } };
     for (const purpose of BUCKETS) expect(bucketName(longest, purpose).length).toBeLessThanOrEqual(63);
   });
 
   it('keeps role names within the IAM limit of 64 characters for pipeline names up to 32 characters', () => {
-    expect(pipelineRoleName('staging', 'x'.repeat(32)).length).toBeLessThanOrEqual(64);
-    expect(pipelineRoleName('prod', 'temperature')).toBe('driftless-prod-pipeline-temperature');
+    expect(pipelineRoleName(LONGEST_ENVIRONMENT, 'x'.repeat(32)).length).toBeLessThanOrEqual(64);
+    expect(pipelineRoleName('live', 'readings')).toBe('driftless-live-pipeline-readings');
   });
 
   it('uses DNS labels for namespaces and service accounts', () => {
     for (const namespace of Object.values(NAMESPACES)) expect(namespace).toMatch(DNS_LABEL);
-    expect(pipelineServiceAccount('order-events')).toMatch(DNS_LABEL);
-    expect(pipelineServiceAccount('order-events')).toBe('spark-order-events');
+    expect(pipelineServiceAccount('x'.repeat(32))).toMatch(DNS_LABEL);
+    expect(pipelineServiceAccount('click-events')).toBe('spark-click-events');
   });
 
   it('derives the remaining shared names', () => {
-    expect(clusterName('dev')).toBe('driftless-dev');
-    expect(dataKeyAlias('prod')).toBe('alias/driftless-prod-data');
-    expect(deadLetterTopic('orders')).toBe('orders.dlq');
-    expect(renderedPath('staging', 'apps')).toBe('k8s/rendered/staging/apps');
+    expect(clusterName('lab')).toBe('driftless-lab');
+    expect(dataKeyAlias('live')).toBe('alias/driftless-live-data');
+    expect(deadLetterTopic('clicks')).toBe('clicks.dlq');
+    expect(renderedPath('trial', 'apps')).toBe('k8s/rendered/trial/apps');
   });
 });

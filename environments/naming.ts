@@ -52,6 +52,15 @@ type Scope = Pick<Environment, 'name' | 'aws'>;
 /** `<env>-<stack>`, the cdktf stack id and the folder under `cdktf.out/stacks/`. */
 export const stackName = (env: EnvironmentName, stack: StackKind): string => `${env}-${stack}`;
 
+/**
+ * The environment and stack of a `<env>-<stack>` name, or undefined when it names none. Environment names may
+ * hold dashes, so the environment is what precedes a known stack suffix.
+ */
+export function parseStackName(name: string): { env: EnvironmentName; stack: StackKind } | undefined {
+  const stack = STACKS.find((kind) => name.endsWith(`-${kind}`) && name.length > kind.length + 1);
+  return stack === undefined ? undefined : { env: name.slice(0, -`-${stack}`.length), stack };
+}
+
 /** Globally unique S3 bucket name: account and region make it collision-free across installations. */
 export const bucketName = (env: Scope, purpose: BucketPurpose): string =>
   `${PROJECT}-${env.name}-${purpose}-${env.aws.accountId}-${env.aws.region}`;

@@ -2,7 +2,6 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { ENVIRONMENT_NAMES } from '../environments/schema';
 import { dataRisks, quantity, retentionInWords } from './data-risk';
 import { compareOutputs, diffKubernetes, diffStack, readKubernetesTree, stackConfig, type KubernetesObject, type SynthOutput } from './output-diff';
 import { replacingArguments } from './replacement-attributes';
@@ -187,13 +186,13 @@ describe('data risks', () => {
 });
 
 describe('environments of a comparison', () => {
-  it('come in the order of the known environments, then any others by name, from both sides', () => {
+  it('come in the deploy order given, then any others by name, from both sides', () => {
     const output = (stackEnvs: readonly string[], renderedEnvs: readonly string[]): SynthOutput => ({
       stacks: new Map(stackEnvs.map((env) => [`${env}-network`, new Map()])),
       rendered: new Map(renderedEnvs.map((env) => [env, { objects: new Map(), files: new Map(), problems: [] }])),
     });
-    const known = [...ENVIRONMENT_NAMES];
-    const diffs = compareOutputs(output(['qa', ...known.slice(1).reverse()], []), output([], ['alpha', known[0] ?? 'first']));
+    const known = ['lab', 'trial', 'live-eu'];
+    const diffs = compareOutputs(output(['qa', ...known.slice(1).reverse()], []), output([], ['alpha', known[0]!]), known);
     expect(diffs.map((diff) => diff.env)).toEqual([...known, 'alpha', 'qa']);
     expect(diffs.every((diff) => diff.terraform.length === 0 && diff.kubernetes.length === 0)).toBe(true);
   });

@@ -6,7 +6,7 @@
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { parseAllDocuments, stringify } from 'yaml';
-import { RENDERED_ROOT } from '../environments/naming';
+import { parseStackName, RENDERED_ROOT } from '../environments/naming';
 import { replacingArguments } from './replacement-attributes';
 import { changedPaths, formatPath, lineDiff, pathLabels, type Path } from './value-diff';
 
@@ -108,7 +108,7 @@ export function readSynthOutput(root: string): SynthOutput {
 }
 
 /** The environment a stack belongs to: `prod` of `prod-data-lake`. */
-export const stackEnvironment = (stack: string): string => stack.split('-')[0] ?? stack;
+export const stackEnvironment = (stack: string): string => parseStackName(stack)?.env ?? stack;
 
 /** The resources and data sources of a cdk.tf.json, without cdktf's `//` metadata. */
 export function stackConfig(json: unknown): StackConfig {

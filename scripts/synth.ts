@@ -11,7 +11,7 @@ import { writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 // The serializer cdktf itself writes manifest.json with, so a merged manifest is byte-identical to a full one.
 import stableStringify from 'json-stable-stringify';
-import { RENDERED_ROOT, STACKS, stackName } from '../environments/naming';
+import { parseStackName, RENDERED_ROOT, STACKS, stackName } from '../environments/naming';
 import { selectedEnvironments, UsageError } from './command-line';
 import { ConfigError, syntaxProblems } from '../environments/problem';
 import type { Environment } from '../environments/schema';
@@ -95,19 +95,13 @@ function staleOutput(synthesized: readonly string[], all: boolean): string[] {
   const current = new Set(synthesized.flatMap((env) => STACKS.map((stack) => stackName(env, stack))));
   const staleStacks = existsSync(stacksDir)
     ? readdirSync(stacksDir).filter((folder) => {
-        const env = environmentOfStack(folder);
+        const env = parseStackName(folder)?.env;
         if (current.has(folder)) return false;
         return env === undefined ? all : all || synthesized.includes(env);
       })
     : [];
   const staleRendered = all && existsSync(renderedDir) ? readdirSync(renderedDir).filter((env) => !synthesized.includes(env)) : [];
   return [...staleStacks.map((folder) => `${CDKTF_OUT}/stacks/${folder}`), ...staleRendered.map((env) => `${RENDERED_ROOT}/${env}`)];
-}
-
-/** The environment of a stack folder: names may hold dashes, so it is what precedes a known stack suffix. */
-function environmentOfStack(folder: string): string | undefined {
-  const kind = STACKS.find((stack) => folder.endsWith(`-${stack}`));
-  return kind === undefined ? undefined : folder.slice(0, -`-${kind}`.length);
 }
 
 /**
@@ -126,7 +120,7 @@ function mergedCdktfManifest(staging: string, environments: readonly Environment
       kept = Object.fromEntries(
         Object.entries(existing.stacks ?? {}).filter(
           ([name]) =>
-            !rebuilt.has(environmentOfStack(name) ?? '') &&
+            !rebuilt.has(parseStackName(name)?.env ?? '') &&
             existsSync(join(ROOT, CDKTF_OUT, 'stacks', name)) &&
             !obsolete.includes(`${CDKTF_OUT}/stacks/${name}`),
         ),
