@@ -25,10 +25,13 @@ export interface JobCode {
   readonly hash: string;
 }
 
-/** Reads a pipeline's job code (the shared runtime and the pipeline's SQL steps) from `pipelinesDir`. */
-export function readJobCode(pipeline: Pipeline, pipelinesDir: string): JobCode {
+/**
+ * Reads a pipeline's job code (the shared runtime and the pipeline's SQL steps) from `pipelinesDir`, the runtime
+ * from `runtimeDir` (the `runtime` folder beside the pipelines unless given).
+ */
+export function readJobCode(pipeline: Pipeline, pipelinesDir: string, runtimeDir: string = join(pipelinesDir, RUNTIME_FOLDER)): JobCode {
   const files: JobFile[] = [
-    { name: RUNTIME_ENTRY, source: `pipelines/${RUNTIME_FOLDER}/${RUNTIME_ENTRY}`, content: readFileSync(join(pipelinesDir, RUNTIME_FOLDER, RUNTIME_ENTRY)) },
+    { name: RUNTIME_ENTRY, source: `pipelines/${RUNTIME_FOLDER}/${RUNTIME_ENTRY}`, content: readFileSync(join(runtimeDir, RUNTIME_ENTRY)) },
     ...pipeline.steps.map((step) => ({ name: step, source: `pipelines/${pipeline.name}/${step}`, content: readFileSync(join(pipelinesDir, pipeline.name, step)) })),
   ];
   const digest = createHash('sha256');

@@ -18,16 +18,21 @@ export const PIPELINES_DIR = __dirname;
  * Finds every `pipelines/<name>/pipeline.ts`, validates it and returns the pipelines sorted by name.
  * Adding a pipeline is adding a folder: nothing in infra/ or k8s/ lists them.
  * @param environments the environments a spec may size itself for (its `spark` and `topics.partitions` keys).
+ * @param runtimeDir the folder of the shared runtime, `runtime` beside the pipeline folders unless given.
  * @throws ConfigError listing every problem in every pipeline.
  */
-export async function loadPipelines(dir: string = PIPELINES_DIR, environments: readonly string[] = environmentNames()): Promise<LoadedPipeline[]> {
+export async function loadPipelines(
+  dir: string = PIPELINES_DIR,
+  environments: readonly string[] = environmentNames(),
+  runtimeDir: string = join(dir, RUNTIME_FOLDER),
+): Promise<LoadedPipeline[]> {
   const folders = readdirSync(dir, { withFileTypes: true })
     .filter((entry) => entry.isDirectory() && !entry.name.startsWith('.') && entry.name !== RUNTIME_FOLDER)
     .map((entry) => entry.name)
     .sort();
   const problems: Problem[] = [];
   const pipelines: LoadedPipeline[] = [];
-  const runtime = join(dir, RUNTIME_FOLDER, RUNTIME_ENTRY);
+  const runtime = join(runtimeDir, RUNTIME_ENTRY);
   if (!existsSync(runtime)) {
     throw new ConfigError([{ subject: 'the pipeline runtime', file: `pipelines/${RUNTIME_FOLDER}/${RUNTIME_ENTRY}`, field: '', value: undefined, rule: 'must exist: every pipeline runs it' }]);
   }
@@ -54,7 +59,7 @@ export async function loadPipelines(dir: string = PIPELINES_DIR, environments: r
       ...(parsed.success ? [...fileProblems(parsed.data, join(dir, folder), folder, located), ...environmentKeyProblems(parsed.data, environments, located)] : []),
     ];
     problems.push(...found);
-    if (parsed.success && found.length === 0) pipelines.push({ ...parsed.data, code: readJobCode(parsed.data, dir) });
+    if (parsed.success && found.length === 0) pipelines.push({ ...parsed.data, code: readJobCode(parsed.data, dir, runtimeDir) });
   }
   problems.push(...sharedTopics(pipelines), ...sharedOutputs(pipelines));
   if (problems.length > 0) throw new ConfigError(problems);
