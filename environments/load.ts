@@ -187,7 +187,7 @@ export async function importDeclaration(
       }
     });
     if (syntax !== undefined && syntax.length > 0) return { problems: syntax };
-    return { problems: [{ subject, file, field: '', value: thrownText(error), rule: 'must load without an error', ...placeIn(error, path) }] };
+    return { problems: [{ subject, file, field: '', value: thrownText(error), rule: 'must load without an error', ...placeIn(error, path), cause: error }] };
   } finally {
     process.setSourceMapsEnabled(sourceMaps);
   }

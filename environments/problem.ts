@@ -13,6 +13,8 @@ export interface Problem {
   readonly value: unknown;
   /** The rule that the value breaks, phrased so that it says how to fix it. */
   readonly rule: string;
+  /** What a file threw while loading: never shown, except its stack with DRIFTLESS_DEBUG=1. */
+  readonly cause?: unknown;
 }
 
 /** Renders a problem as one line: `<file>[:line:column]: <subject>: '<field>' <rule>, got <value>`. */

@@ -123,8 +123,8 @@ function sharedOutputs(pipelines: readonly Pipeline[]): Problem[] {
           subject: `pipeline '${pipeline.name}'`,
           file: `pipelines/${pipeline.name}/pipeline.ts`,
           field: mine.field,
-          value: mine.prefix,
-          rule: `must not overlap what pipeline '${other.name}' writes (${theirs.prefix}), or each would overwrite the other's files`,
+          value: mine.written,
+          rule: `must not overlap what pipeline '${other.name}' writes (${theirs.written}), or each would overwrite the other's files`,
         })),
     ),
   );

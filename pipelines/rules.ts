@@ -6,6 +6,8 @@ export interface WrittenLocation {
   readonly field: string;
   readonly store: string;
   readonly prefix: string;
+  /** The prefix or path as the spec writes it, for messages (an HDFS path has no trailing '/'). */
+  readonly written: string;
 }
 
 /** Where a pipeline writes files: its sink and its dead letters (topics are covered by topicsOf). */
@@ -15,8 +17,8 @@ export function writtenLocations(pipeline: Pipeline): WrittenLocation[] {
     ['rejects', pipeline.rejects],
   ].flatMap(([name, l]) => {
     const location = l as Pipeline['sink'];
-    if (location.type === 's3') return [{ field: `${name}.prefix`, store: `s3:${location.bucket}`, prefix: location.prefix }];
-    if (location.type === 'hdfs') return [{ field: `${name}.path`, store: 'hdfs', prefix: `${location.path}/` }];
+    if (location.type === 's3') return [{ field: `${name}.prefix`, store: `s3:${location.bucket}`, prefix: location.prefix, written: location.prefix }];
+    if (location.type === 'hdfs') return [{ field: `${name}.path`, store: 'hdfs', prefix: `${location.path}/`, written: location.path }];
     return [];
   });
 }
@@ -152,8 +154,8 @@ export const PIPELINE_RULES: readonly CrossFieldRule<Pipeline>[] = [
       const [sink, rejects] = [writtenLocations(p).find((l) => l.field.startsWith('sink')), writtenLocations(p).find((l) => l.field.startsWith('rejects'))];
       return when(sink !== undefined && rejects !== undefined && overlap(sink, rejects), {
         field: rejects?.field ?? 'rejects',
-        value: rejects?.prefix,
-        rule: `must not overlap the sink (${sink?.prefix}): dead letters would be mixed with, and overwritten with, the output`,
+        value: rejects?.written,
+        rule: `must not overlap the sink (${sink?.written}): dead letters would be mixed with, and overwritten with, the output`,
       });
     },
   },

@@ -2,13 +2,8 @@ import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync } 
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { copyProject } from './project-copy';
 import { countsLine, PlanFormatError, renderPlanMarkdown, summarizePlan, type PlanSummary } from './terraform-plan';
-import { childEnv, runScript, stubTerraform } from './test-projects';
-import { environmentNames } from '../environments/load';
-
-/** The environments in environments/, as the scripts list them in their errors. */
-const KNOWN = environmentNames().join(', ');
+import { childEnv, copyFixtureProject, runScript, stubTerraform } from './test-projects';
 
 const FIXTURES = join(__dirname, 'fixtures', 'plans');
 const fixture = (name: string): unknown => JSON.parse(readFileSync(join(FIXTURES, `${name}.json`), 'utf8'));
@@ -28,16 +23,16 @@ describe('the plan summary', () => {
     expect(byAction(plan)).toEqual([
       'delete aws_cloudwatch_log_group.old-flow-logs',
       'create aws_s3_bucket_versioning.raw_versioning_F8D9D827',
-      'update aws_iam_role_policy.pipeline-temperature-role_policy_02B93624',
+      'update aws_iam_role_policy.pipeline-readings-role_policy_02B93624',
       'read data.aws_eks_cluster.cluster',
     ]);
     expect(plan.counts).toMatchObject({ delete: 1, create: 1, update: 1, read: 1, 'no-op': 1, replace: 0 });
     expect(plan.destructive.map((change) => change.address)).toEqual(['aws_cloudwatch_log_group.old-flow-logs']);
     expect(plan.changes[0]?.reason).toBe('delete_because_no_resource_config');
-    expect(plan.driftedOutside).toEqual(['aws_iam_role_policy.pipeline-temperature-role_policy_02B93624']);
+    expect(plan.driftedOutside).toEqual(['aws_iam_role_policy.pipeline-readings-role_policy_02B93624']);
   });
 
-  it('tells the two orders of a replacement apart and keeps the forcing attributes and reasons', () => {
+  it('tells delete-then-create from create-then-delete replacements and keeps the forcing attributes and reasons', () => {
     const plan = summary('replace');
     const find = (address: string) => plan.changes.find((change) => change.address === address && change.deposed === undefined);
     expect(find('aws_s3_bucket.curated_bucket_852DE08A')).toMatchObject({
@@ -63,11 +58,11 @@ describe('the plan summary', () => {
       'forget aws_s3_bucket.legacy-exports',
       'create-then-forget aws_kms_alias.data-key-alias',
       'no-op aws_eks_access_entry.admin-0',
-      'no-op aws_iam_role.pipeline-temperature-role_1FE4919D',
+      'no-op aws_iam_role.pipeline-readings-role_1FE4919D',
     ]);
     expect(plan.destructive).toEqual([]);
     expect(plan.changes[0]?.importing).toBe(true);
-    expect(plan.changes[4]?.previousAddress).toBe('aws_iam_role.temperature-role');
+    expect(plan.changes[4]?.previousAddress).toBe('aws_iam_role.readings-role');
     expect(plan.counts['no-op']).toBe(3);
   });
 
@@ -95,26 +90,26 @@ describe('the plan summary', () => {
   });
 
   it('renders destructive changes of every stack first, under a warning, naming lost data', () => {
-    const markdown = renderPlanMarkdown('staging', [
-      { stack: 'staging-network', summary: summary('no-changes') },
-      { stack: 'staging-data-lake', summary: summary('replace') },
-      { stack: 'staging-cluster', summary: summary('create-update-delete') },
+    const markdown = renderPlanMarkdown('trial', [
+      { stack: 'trial-network', summary: summary('no-changes') },
+      { stack: 'trial-data-lake', summary: summary('replace') },
+      { stack: 'trial-cluster', summary: summary('create-update-delete') },
     ]);
     const warning = markdown.indexOf('## ⚠️ Deletes or replaces (7)');
     expect(warning).toBeGreaterThan(0);
-    expect(warning).toBeLessThan(markdown.indexOf('## staging-network'));
-    expect(markdown).toContain('- **staging-network**: no changes (2 unchanged)');
+    expect(warning).toBeLessThan(markdown.indexOf('## trial-network'));
+    expect(markdown).toContain('- **trial-network**: no changes (2 unchanged)');
     expect(markdown).toContain(
-      '- **replace** `aws_s3_bucket.curated_bucket_852DE08A` (delete, then create; forced by `bucket`; an argument cannot be updated in place) in staging-data-lake — **data**: the bucket and every object in it are deleted',
+      '- **replace** `aws_s3_bucket.curated_bucket_852DE08A` (delete, then create; forced by `bucket`; an argument cannot be updated in place) in trial-data-lake — **data**: the bucket and every object in it are deleted',
     );
-    expect(markdown).toContain('- **replace** `aws_launch_template.general-launch-template` (create, then delete; forced by `name`; an argument cannot be updated in place) in staging-data-lake\n');
-    expect(markdown).toContain('- **delete** `aws_cloudwatch_log_group.old-flow-logs` (no longer in the configuration) in staging-cluster');
+    expect(markdown).toContain('- **replace** `aws_launch_template.general-launch-template` (create, then delete; forced by `name`; an argument cannot be updated in place) in trial-data-lake\n');
+    expect(markdown).toContain('- **delete** `aws_cloudwatch_log_group.old-flow-logs` (no longer in the configuration) in trial-cluster');
     expect(markdown).toContain('Read (data sources):\n- `data.aws_eks_cluster.cluster` (its arguments are known only during apply)');
   });
 });
 
 describe('npm run plan -- --env <env>', () => {
-  // Runs in a copy (the script synthesizes into its project), with a stand-in terraform.
+  // Runs in a copy with the fixture environments and pipelines (the script synthesizes into its project), with a stand-in terraform.
   const SLOW = { timeout: 120_000 };
   const scratch = mkdtempSync(join(tmpdir(), 'driftless-plan-test-'));
   const project = join(scratch, 'project');
@@ -124,41 +119,41 @@ describe('npm run plan -- --env <env>', () => {
   afterAll(() => rmSync(scratch, { recursive: true, force: true }));
 
   beforeAll(() => {
-    copyProject(project);
+    copyFixtureProject(project);
     mkdirSync(plans);
     copyFileSync(join(FIXTURES, 'no-changes.json'), join(plans, 'default.json'));
-    copyFileSync(join(FIXTURES, 'replace.json'), join(plans, 'dev-data-lake.json'));
+    copyFileSync(join(FIXTURES, 'replace.json'), join(plans, 'lab-data-lake.json'));
   });
 
   it('plans every stack in order and prints the summary, destructive changes first', SLOW, async () => {
-    const run = await runScript(project, 'plan', ['--env', 'dev'], childEnv({ PATH: `${stubs}:${process.env.PATH}`, STUB_LOG: log, STUB_PLANS: plans }));
+    const run = await runScript(project, 'plan', ['--env', 'lab'], childEnv({ PATH: `${stubs}:${process.env.PATH}`, STUB_LOG: log, STUB_PLANS: plans }));
     expect(run.stderr).toBe('');
     expect(run.status).toBe(0);
     const calls = readFileSync(log, 'utf8').trim().split('\n');
     const dir = (stack: string) => `-chdir=${join(project, 'cdktf.out', 'stacks', stack)}`;
     expect(calls).toEqual(
-      ['dev-network', 'dev-data-lake', 'dev-cluster', 'dev-bootstrap'].flatMap((stack) => [
+      ['lab-network', 'lab-data-lake', 'lab-cluster', 'lab-bootstrap'].flatMap((stack) => [
         `${dir(stack)} init -input=false -no-color`,
         `${dir(stack)} plan -input=false -no-color -lock-timeout=5m -out=plan.tfplan`,
         `${dir(stack)} show -json -no-color plan.tfplan`,
       ]),
     );
-    expect(run.stdout.startsWith('# Terraform plan: dev\n')).toBe(true);
-    expect(run.stdout).toContain('- **dev-data-lake**: 1 to delete, 5 to replace');
-    expect(run.stdout).toContain('- **dev-cluster**: no changes (2 unchanged)');
-    expect(run.stdout.indexOf('## ⚠️ Deletes or replaces (6)')).toBeLessThan(run.stdout.indexOf('## dev-network'));
+    expect(run.stdout.startsWith('# Terraform plan: lab\n')).toBe(true);
+    expect(run.stdout).toContain('- **lab-data-lake**: 1 to delete, 5 to replace');
+    expect(run.stdout).toContain('- **lab-cluster**: no changes (2 unchanged)');
+    expect(run.stdout.indexOf('## ⚠️ Deletes or replaces (6)')).toBeLessThan(run.stdout.indexOf('## lab-network'));
   });
 
   it('stops at a failing stack, names it with the end of terraform\'s output, and exits 1', SLOW, async () => {
     rmSync(log, { force: true });
     // TERRAFORM_BINARY instead of PATH this time.
-    const env = childEnv({ TERRAFORM_BINARY: join(stubs, 'terraform'), STUB_LOG: log, STUB_PLANS: plans, STUB_FAIL_STACK: 'dev-cluster' });
-    const run = await runScript(project, 'plan', ['--env', 'dev'], env);
+    const env = childEnv({ TERRAFORM_BINARY: join(stubs, 'terraform'), STUB_LOG: log, STUB_PLANS: plans, STUB_FAIL_STACK: 'lab-cluster' });
+    const run = await runScript(project, 'plan', ['--env', 'lab'], env);
     expect(run.status).toBe(1);
-    expect(run.stderr).toContain('plan: dev-cluster: terraform plan failed (exit 1):\nError: reading EKS Cluster (driftless-dev): AccessDeniedException: not authorized\n');
-    expect(run.stderr).toContain('plan: not planned: dev-bootstrap');
-    expect(run.stdout).toContain('- **dev-data-lake**: 1 to delete, 5 to replace'); // what was planned before
-    expect(readFileSync(log, 'utf8')).not.toContain('dev-bootstrap');
+    expect(run.stderr).toContain('plan: lab-cluster: terraform plan failed (exit 1):\nError: reading EKS Cluster (driftless-lab): AccessDeniedException: not authorized\n');
+    expect(run.stderr).toContain('plan: not planned: lab-bootstrap');
+    expect(run.stdout).toContain('- **lab-data-lake**: 1 to delete, 5 to replace'); // what was planned before
+    expect(readFileSync(log, 'utf8')).not.toContain('lab-bootstrap');
   });
 
   it('says how to get terraform when there is none, before synthesizing anything', SLOW, async () => {
@@ -166,10 +161,10 @@ describe('npm run plan -- --env <env>', () => {
     mkdirSync(empty);
     const manifest = join(project, 'cdktf.out', 'manifest.json');
     const synthesizedAt = statSync(manifest).mtimeMs;
-    const run = await runScript(project, 'plan', ['--env', 'dev'], childEnv({ PATH: empty }));
+    const run = await runScript(project, 'plan', ['--env', 'lab'], childEnv({ PATH: empty }));
     expect(run.status).toBe(1);
     expect(run.stderr).toBe("plan: terraform was not found (looked for 'terraform'): install Terraform >= 1.10, or set TERRAFORM_BINARY to its path\n");
-    const missing = await runScript(project, 'plan', ['--env', 'dev'], childEnv({ TERRAFORM_BINARY: join(empty, 'terraform') }));
+    const missing = await runScript(project, 'plan', ['--env', 'lab'], childEnv({ TERRAFORM_BINARY: join(empty, 'terraform') }));
     expect(missing.stderr).toBe(`plan: terraform was not found (looked for '${join(empty, 'terraform')}'): install Terraform >= 1.10, or set TERRAFORM_BINARY to its path\n`);
     expect(statSync(manifest).mtimeMs).toBe(synthesizedAt);
   });
@@ -178,10 +173,10 @@ describe('npm run plan -- --env <env>', () => {
     const [missing, unknown, misspelt] = await Promise.all([
       runScript(project, 'plan', []),
       runScript(project, 'plan', ['--env', 'qa']),
-      runScript(project, 'plan', ['--environment', 'dev']),
+      runScript(project, 'plan', ['--environment', 'lab']),
     ]);
     expect(missing.stderr.split('\n')[0]).toBe("plan: option '--env' is required: the environment, the name of a file in environments/, got nothing");
-    expect(unknown.stderr.split('\n')[0]).toBe(`plan: option '--env' must be one of ${KNOWN} (the files in environments/), got 'qa'`);
+    expect(unknown.stderr.split('\n')[0]).toBe("plan: option '--env' must be one of lab, live, trial (the files in environments/), got 'qa'");
     expect(misspelt.stderr.split('\n')[0]).toBe("plan: option '--environment' is not known: the options are --env");
     for (const run of [missing, unknown, misspelt]) expect(run.status).toBe(1);
   });

@@ -1,18 +1,24 @@
 import { spawnSync } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { HeadObjectCommand, NotFound, PutObjectCommand, S3ServiceException } from '@aws-sdk/client-s3';
-import { beforeAll, describe, expect, it } from 'vitest';
-import { loadEnvironments, environmentNames } from '../environments/load';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { loadEnvironments } from '../environments/load';
 import type { Environment } from '../environments/schema';
 import { jobSpec } from '../pipelines/job-spec';
 import { loadPipelines, type LoadedPipeline } from '../pipelines/load';
+import { fixtureEnvironment, fixtureEnvironments, FIXTURE_INPUTS } from './fixtures/environments';
+import { fixturePipelines } from './fixtures/pipelines';
 import { publishJobs, type S3Like } from './publish-jobs';
+import { copyFixtureProject } from './test-projects';
 
-/** The environments in environments/, as the scripts list them in their errors. */
-const KNOWN = environmentNames().join(', ');
-
-const ROOT = join(__dirname, '..');
 const SLOW = { timeout: 60_000 };
+
+// Exact values come from the fixture environment lab and the fixture pipelines; the property that uploads and
+// manifests agree is checked over the project's own environments and pipelines too.
+const { accountId: ACCOUNT, region: REGION } = FIXTURE_INPUTS.lab.aws;
+const ARTIFACTS = `driftless-lab-artifacts-${ACCOUNT}-${REGION}`;
 
 type Sent = { readonly op: 'HeadObject' | 'PutObject'; readonly input: Record<string, unknown> };
 
@@ -46,30 +52,33 @@ function fakeS3(existing = new Set<string>(), fail?: (sent: Sent) => Error | und
 const awsError = (name: string, httpStatusCode: number, message: string) =>
   new S3ServiceException({ name, $fault: 'client', $metadata: { httpStatusCode }, message });
 
-let environments: Environment[];
-let dev: Environment;
+const lab = fixtureEnvironment('lab');
 let pipelines: LoadedPipeline[];
 beforeAll(async () => {
-  environments = await loadEnvironments();
-  dev = environments.find((env) => env.name === 'dev') as Environment;
-  pipelines = await loadPipelines();
+  pipelines = await fixturePipelines();
 });
 
 /** `s3a://bucket/key` of every file, as the manifests reference it: the job's codeUri plus the file name. */
-const referencedUris = (env: Environment) =>
-  pipelines.flatMap((pipeline) => pipeline.code.files.map((file) => `${jobSpec(env, pipeline).codeUri}${file.name}`));
+const referencedUris = (env: Environment, of: readonly LoadedPipeline[] = pipelines) =>
+  of.flatMap((pipeline) => pipeline.code.files.map((file) => `${jobSpec(env, pipeline).codeUri}${file.name}`));
 
 const fileCount = () => pipelines.reduce((sum, pipeline) => sum + pipeline.code.files.length, 0);
 
-function run(client: S3Like, options: { env?: Environment; dryRun?: boolean } = {}) {
+function run(client: S3Like, options: { env?: Environment; dryRun?: boolean; pipelines?: readonly LoadedPipeline[] } = {}) {
   const lines: string[] = [];
-  const result = publishJobs({ env: options.env ?? dev, pipelines, client, dryRun: options.dryRun ?? false, log: (line) => lines.push(line) });
+  const result = publishJobs({
+    env: options.env ?? lab,
+    pipelines: options.pipelines ?? pipelines,
+    client,
+    dryRun: options.dryRun ?? false,
+    log: (line) => lines.push(line),
+  });
   return { result, lines };
 }
 
 describe('publishJobs', () => {
   it('uploads every file of every pipeline once, under its code hash, encrypted with the data key', async () => {
-    expect(pipelines.length).toBeGreaterThan(0);
+    expect(pipelines.map((pipeline) => pipeline.name)).toEqual(['clicks', 'ledger', 'readings']);
     const s3 = fakeS3();
     const { result, lines } = run(s3.client);
     await expect(result).resolves.toEqual({ uploaded: fileCount(), unchanged: 0 });
@@ -82,14 +91,14 @@ describe('publishJobs', () => {
         const matching = puts.filter((put) => put.Key === key);
         expect(matching, key).toHaveLength(1);
         const put = matching[0] as Record<string, unknown>;
-        expect(put.Bucket).toBe('driftless-dev-artifacts-111111111111-eu-central-1');
+        expect(put.Bucket).toBe(ARTIFACTS);
         expect(Buffer.compare(put.Body as Buffer, file.content), `body of ${key}`).toBe(0);
         expect(put).toMatchObject({
           ServerSideEncryption: 'aws:kms',
-          SSEKMSKeyId: 'arn:aws:kms:eu-central-1:111111111111:alias/driftless-dev-data',
+          SSEKMSKeyId: `arn:aws:kms:${REGION}:${ACCOUNT}:alias/driftless-lab-data`,
           BucketKeyEnabled: true,
           ChecksumAlgorithm: 'SHA256',
-          ExpectedBucketOwner: '111111111111',
+          ExpectedBucketOwner: ACCOUNT,
           ContentType: file.name.endsWith('.py') ? 'text/x-python' : file.name.endsWith('.sql') ? 'application/sql' : 'application/octet-stream',
         });
       }
@@ -100,12 +109,17 @@ describe('publishJobs', () => {
     expect(lines.at(-1)).toBe(`${fileCount()} uploaded, 0 unchanged`);
   });
 
-  it('uploads to exactly the keys that the manifests reference (jobSpec codeUri + file name), in every environment', async () => {
-    for (const env of environments) {
+  it.each([
+    ['the fixture environments and pipelines', async () => ({ environments: fixtureEnvironments(), pipelines: await fixturePipelines() })],
+    ["the project's own", async () => ({ environments: await loadEnvironments(), pipelines: await loadPipelines() })],
+  ])('uploads to exactly the keys that the manifests reference (jobSpec codeUri + file name), in every environment, for %s', async (_, load) => {
+    const project = await load();
+    expect(project.environments.length).toBeGreaterThan(0);
+    for (const env of project.environments) {
       const s3 = fakeS3();
-      await run(s3.client, { env }).result;
+      await run(s3.client, { env, pipelines: project.pipelines }).result;
       const uploaded = s3.sent.filter((s) => s.op === 'PutObject').map((s) => `s3a://${String(s.input.Bucket)}/${String(s.input.Key)}`);
-      expect(uploaded.sort(), env.name).toEqual(referencedUris(env).sort());
+      expect(uploaded.sort(), env.name).toEqual(referencedUris(env, project.pipelines).sort());
     }
   });
 
@@ -123,7 +137,7 @@ describe('publishJobs', () => {
   });
 
   it('uploads only the files that are missing', async () => {
-    const first = referencedUris(dev)[0]?.replace(/^s3a:\/\//, '') as string;
+    const first = referencedUris(lab)[0]?.replace(/^s3a:\/\//, '') as string;
     const s3 = fakeS3(new Set([first]));
     await expect(run(s3.client).result).resolves.toEqual({ uploaded: fileCount() - 1, unchanged: 1 });
     expect(s3.sent.filter((s) => s.op === 'PutObject').map((s) => `${String(s.input.Bucket)}/${String(s.input.Key)}`)).not.toContain(first);
@@ -133,24 +147,24 @@ describe('publishJobs', () => {
     const heads = { count: 0 };
     const s3 = fakeS3(new Set(), (s) => (s.op === 'HeadObject' && ++heads.count === 2 ? awsError('AccessDenied', 403, 'Access Denied') : undefined));
     const { result } = run(s3.client);
-    await expect(result).rejects.toThrow(/^HeadObject s3:\/\/\S+ failed: AccessDenied \(HTTP 403\): Access Denied\n {2}access denied: run as the deploy role of account 111111111111/);
+    await expect(result).rejects.toThrow(new RegExp(`^HeadObject s3://\\S+ failed: AccessDenied \\(HTTP 403\\): Access Denied\n {2}access denied: run as the deploy role of account ${ACCOUNT}`));
     const failedKey = String(s3.sent[2]?.input.Key);
-    await expect(result).rejects.toThrow(`s3://driftless-dev-artifacts-111111111111-eu-central-1/${failedKey} failed`);
+    await expect(result).rejects.toThrow(`s3://${ARTIFACTS}/${failedKey} failed`);
     expect(s3.sent.map((s) => s.op)).toEqual(['HeadObject', 'PutObject', 'HeadObject']);
   });
 
   it('stops at the first failed upload and reports the key and what to do', async () => {
     const s3 = fakeS3(new Set(), (s) => (s.op === 'PutObject' ? awsError('NoSuchBucket', 404, 'The specified bucket does not exist') : undefined));
     const { result } = run(s3.client);
-    const key = String(referencedUris(dev)[0]).replace(/^s3a:/, 's3:');
+    const key = String(referencedUris(lab)[0]).replace(/^s3a:/, 's3:');
     await expect(result).rejects.toThrow(`PutObject ${key} failed: NoSuchBucket (HTTP 404): The specified bucket does not exist`);
-    await expect(result).rejects.toThrow('apply the dev-data-lake stack first');
+    await expect(result).rejects.toThrow('apply the lab-data-lake stack first');
     expect(s3.sent.map((s) => s.op)).toEqual(['HeadObject', 'PutObject']);
   });
 
   it.each([
-    ['a HEAD 403 without a body', awsError('Unknown', 403, 'UnknownError'), 'access denied: run as the deploy role of account 111111111111'],
-    ['a redirect to another region', awsError('Unknown', 301, 'UnknownError'), "wrong region: environments/dev.ts says eu-central-1"],
+    ['a HEAD 403 without a body', awsError('Unknown', 403, 'UnknownError'), `access denied: run as the deploy role of account ${ACCOUNT}`],
+    ['a redirect to another region', awsError('Unknown', 301, 'UnknownError'), `wrong region: environments/lab.ts says ${REGION}`],
     ['missing credentials', Object.assign(new Error('Could not load credentials from any providers'), { name: 'CredentialsProviderError' }), 'no AWS credentials'],
   ])('explains %s', async (_, error, hint) => {
     const s3 = fakeS3(new Set(), () => error);
@@ -167,17 +181,23 @@ describe('publishJobs', () => {
     const { result, lines } = run(refusing, { dryRun: true });
     await expect(result).resolves.toEqual({ uploaded: 0, unchanged: 0 });
     const expected = pipelines.flatMap((pipeline) =>
-      pipeline.code.files.map((file) => `would upload s3://driftless-dev-artifacts-111111111111-eu-central-1/pipelines/${pipeline.name}/${pipeline.code.hash}/${file.name} (${file.content.length} bytes)`),
+      pipeline.code.files.map((file) => `would upload s3://${ARTIFACTS}/pipelines/${pipeline.name}/${pipeline.code.hash}/${file.name} (${file.content.length} bytes)`),
     );
     expect(lines.slice(0, -1)).toEqual(expected);
-    expect(lines.at(-1)).toMatch(new RegExp(`^dry run: ${fileCount()} files \\(\\d+ bytes\\) of ${pipelines.length} pipelines for dev`));
+    expect(lines.at(-1)).toMatch(new RegExp(`^dry run: ${fileCount()} files \\(\\d+ bytes\\) of ${pipelines.length} pipelines for lab`));
   });
 });
 
 describe('npm run publish-jobs', () => {
+  // In a copy with the fixture environments and pipelines, so that its keys are those computed above.
+  const scratch = mkdtempSync(join(tmpdir(), 'driftless-publish-jobs-test-'));
+  const project = join(scratch, 'project');
+  beforeAll(() => copyFixtureProject(project));
+  afterAll(() => rmSync(scratch, { recursive: true, force: true }));
+
   const script = (args: string[]) => {
     const result = spawnSync(process.execPath, ['--import', 'tsx', 'scripts/publish-jobs.ts', ...args], {
-      cwd: ROOT,
+      cwd: project,
       encoding: 'utf8',
       // Any AWS call would go to a closed port with made-up credentials and fail the run.
       env: { ...process.env, AWS_ENDPOINT_URL_S3: 'http://127.0.0.1:9', AWS_ACCESS_KEY_ID: 'AKIDEXAMPLE', AWS_SECRET_ACCESS_KEY: 'example', AWS_EC2_METADATA_DISABLED: 'true' },
@@ -186,11 +206,11 @@ describe('npm run publish-jobs', () => {
   };
 
   it('prints every key the manifests reference in a dry run and exits 0', SLOW, () => {
-    const { status, stdout, stderr } = script(['--dry-run', '--env', 'dev']);
+    const { status, stdout, stderr } = script(['--dry-run', '--env', 'lab']);
     expect(stderr).toBe('');
     expect(status).toBe(0);
     const printed = [...stdout.matchAll(/^would upload (s3:\/\/\S+) \(\d+ bytes\)$/gm)].map((m) => m[1]);
-    expect(printed).toEqual(referencedUris(dev).map((uri) => uri.replace(/^s3a:/, 's3:')));
+    expect(printed).toEqual(referencedUris(lab).map((uri) => uri.replace(/^s3a:/, 's3:')));
     expect(stdout.trimEnd().split('\n').at(-1)).toMatch(/^dry run: \d+ files .*nothing was sent to AWS$/);
   });
 
@@ -198,9 +218,9 @@ describe('npm run publish-jobs', () => {
     ['no options', []],
     ['--env without a value', ['--env']],
     ['an unknown environment', ['--env', 'qa', '--dry-run']],
-    ['an unknown option', ['--env', 'dev', '--dry-run', '--force']],
-    ['a positional argument', ['dev', '--dry-run']],
-    ['--env twice', ['--env', 'dev', '--env', 'prod', '--dry-run']],
+    ['an unknown option', ['--env', 'lab', '--dry-run', '--force']],
+    ['a positional argument', ['lab', '--dry-run']],
+    ['--env twice', ['--env', 'lab', '--env', 'live', '--dry-run']],
   ])('exits 1 with one line naming the rule and the allowed values for %s', SLOW, (_, args) => {
     const { status, stdout, stderr } = script(args);
     expect(status).toBe(1);
@@ -211,7 +231,7 @@ describe('npm run publish-jobs', () => {
   });
 
   it('names the bad value and the allowed environments', SLOW, () => {
-    expect(script(['--env', 'qa']).stderr).toContain(`option '--env' must be one of ${KNOWN} (the files in environments/), got 'qa'`);
-    expect(script(['--env', 'dev', '--force']).stderr).toContain("Unknown option '--force'");
+    expect(script(['--env', 'qa']).stderr).toContain("option '--env' must be one of lab, live, trial (the files in environments/), got 'qa'");
+    expect(script(['--env', 'lab', '--force']).stderr).toContain("Unknown option '--force'");
   });
 });

@@ -5,6 +5,7 @@
  *
  * Everything is first written to a staging folder inside the repository; only when both apps have
  * succeeded are the old folders swapped out by renames, so a failed run leaves the previous output as it was.
+ * A configuration problem is one line without a stack trace; DRIFTLESS_DEBUG=1 adds the stack of what a file threw.
  */
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { writeFile } from 'node:fs/promises';
@@ -34,10 +35,13 @@ async function main(): Promise<void> {
   if (!`${process.execArgv.join(' ')} ${process.env.NODE_OPTIONS ?? ''}`.includes('--enable-source-maps')) {
     process.setSourceMapsEnabled(false);
   }
-  const apps = loadApps();
-  const loaded = await apps.loadEnvironments();
+  // The inputs first: a configuration problem is then reported without loading the apps' far larger modules.
+  const { loadEnvironments } = require('../environments/load') as typeof import('../environments/load');
+  const { loadPipelines } = require('../pipelines/load') as typeof import('../pipelines/load');
+  const loaded = await loadEnvironments();
   const environments = loaded.filter((env) => selectedNames.includes(env.name));
-  const pipelines = await apps.loadPipelines();
+  const pipelines = await loadPipelines();
+  const apps = loadApps();
   const counts = await synthesizeAtomically(apps, environments, pipelines, environments.length === loaded.length);
   const seconds = process.uptime().toFixed(1);
   console.log(
@@ -46,13 +50,11 @@ async function main(): Promise<void> {
   );
 }
 
-/** The two apps and their inputs, loaded by `require` at this point rather than by imports at the top (see main). */
+/** The two apps, loaded by `require` at this point rather than by imports at the top (see main). */
 function loadApps() {
-  const { loadEnvironments } = require('../environments/load') as typeof import('../environments/load');
-  const { loadPipelines } = require('../pipelines/load') as typeof import('../pipelines/load');
   const { synthesizeInfra } = require('../infra/main') as typeof import('../infra/main');
   const { renderManifests } = require('../k8s/main') as typeof import('../k8s/main');
-  return { loadEnvironments, loadPipelines, synthesizeInfra, renderManifests };
+  return { synthesizeInfra, renderManifests };
 }
 
 
@@ -172,6 +174,11 @@ main().catch((caught: unknown) => {
   const error = syntax === undefined || syntax.length === 0 ? caught : new ConfigError(syntax);
   // Configuration and usage errors are the user's to fix and say how; anything else is a bug: show where.
   const known = error instanceof ConfigError || error instanceof UsageError;
-  console.error(`synth: ${known ? error.message : (error as Error).stack ?? String(error)}\nNothing was written.`);
+  // DRIFTLESS_DEBUG=1 adds what a configuration file threw while loading, with its stack.
+  const causes =
+    process.env.DRIFTLESS_DEBUG === '1' && error instanceof ConfigError
+      ? error.problems.flatMap((problem) => (problem.cause === undefined ? [] : [`\n${problem.file}: ${(problem.cause as Error).stack ?? String(problem.cause)}`]))
+      : [];
+  console.error(`synth: ${known ? error.message : (error as Error).stack ?? String(error)}${causes.join('')}\nNothing was written.`);
   process.exitCode = 1;
 });

@@ -4,8 +4,13 @@
  */
 import { execFileSync, spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { chmodSync, existsSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { chmodSync, cpSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join, relative } from 'node:path';
+import { environmentNames } from '../environments/load';
+import { RENDERED_ROOT } from '../environments/naming';
+import { RUNTIME_FOLDER } from '../pipelines/job-code';
+import { environmentFileText, FIXTURE_INPUTS } from './fixtures/environments';
+import { FIXTURE_PIPELINES_DIR } from './fixtures/pipelines';
 import { copyProject } from './project-copy';
 
 const GIT_IDENTITY = ['-c', 'user.name=driftless tests', '-c', 'user.email=tests@driftless.invalid', '-c', 'commit.gpgsign=false'];
@@ -26,6 +31,35 @@ export function throwawayRepository(dir: string, prepare: (dir: string) => void 
   // The node_modules link is not a folder to Git, so the `node_modules/` rule of .gitignore misses it.
   writeFileSync(join(dir, '.git', 'info', 'exclude'), '/node_modules\n');
   commitAll(dir, 'base');
+}
+
+/**
+ * Turns the copy of the project in `dir` into one of the fixture environments (lab, trial, live) and the fixture
+ * pipelines (clicks, ledger, readings), so that a test of a script can expect exact values whatever a team did to
+ * environments/ and pipelines/: every environment file and pipeline folder of the copy is replaced, and the
+ * rendered output of the copy's own environments is removed (a synth writes the fixtures' output).
+ */
+export function useFixtures(dir: string): void {
+  const environments = join(dir, 'environments');
+  for (const name of environmentNames(environments)) rmSync(join(environments, `${name}.ts`));
+  for (const [name, input] of Object.entries(FIXTURE_INPUTS)) writeFileSync(join(environments, `${name}.ts`), environmentFileText(input));
+  const pipelines = join(dir, 'pipelines');
+  for (const entry of readdirSync(pipelines, { withFileTypes: true })) {
+    if (entry.isDirectory() && entry.name !== RUNTIME_FOLDER) rmSync(join(pipelines, entry.name), { recursive: true });
+  }
+  for (const name of readdirSync(FIXTURE_PIPELINES_DIR)) {
+    cpSync(join(FIXTURE_PIPELINES_DIR, name), join(pipelines, name), { recursive: true });
+    // In pipeline-specs/ the specs import the schema from the project's pipelines/; in a pipeline folder it is beside it.
+    const spec = join(pipelines, name, 'pipeline.ts');
+    writeFileSync(spec, readFileSync(spec, 'utf8').replace(/from '(\.\.\/)+pipelines\/schema'/, "from '../schema'"));
+  }
+  rmSync(join(dir, RENDERED_ROOT), { recursive: true, force: true });
+}
+
+/** A copy of the project in `dir` with the fixture environments and pipelines instead of its own (see useFixtures). */
+export function copyFixtureProject(dir: string): void {
+  copyProject(dir);
+  useFixtures(dir);
 }
 
 /** Commits everything in the working tree of `dir`. */
@@ -61,7 +95,7 @@ case "$2" in
       exit 2
     fi
     if [ "$stack" = "$STUB_FAIL_STACK" ]; then
-      echo "Error: reading EKS Cluster (driftless-dev): AccessDeniedException: not authorized" >&2
+      echo "Error: reading EKS Cluster (driftless-\${stack%-cluster}): AccessDeniedException: not authorized" >&2
       exit 1
     fi
     echo "No changes. Your infrastructure matches the configuration." ;;
