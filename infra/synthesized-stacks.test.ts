@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Testing } from 'cdktf';
 import { afterEach, describe, expect, it } from 'vitest';
-import { loadEnvironments } from '../environments/load';
+import { fixtureEnvironment } from '../scripts/fixtures/environments';
 import { synthesizeStacks } from './synthesized-stacks';
 
 // cdktf's Testing.app() makes its output folder in os.tmpdir(); pointing TMPDIR (which os.tmpdir() reads) at a
@@ -25,7 +25,7 @@ describe('synthesizeStacks', () => {
   it('removes the temporary output folder that its Testing app makes', () => {
     const folder = isolatedTemporaryFolder();
     try {
-      expect(synthesizeStacks(loadEnvironments()[0]!, []).size).toBeGreaterThan(0);
+      expect(synthesizeStacks(fixtureEnvironment('lab'), []).size).toBeGreaterThan(0);
       expect(readdirSync(folder)).toEqual([]);
     } finally {
       rmSync(folder, { recursive: true, force: true });
