@@ -4,8 +4,12 @@
  */
 import { execFileSync, spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { chmodSync, existsSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { chmodSync, cpSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join, relative } from 'node:path';
+import { environmentNames } from '../environments/load';
+import { RUNTIME_FOLDER } from '../pipelines/job-code';
+import { environmentFileText, FIXTURE_INPUTS } from './fixtures/environments';
+import { FIXTURE_PIPELINES_DIR } from './fixtures/pipelines';
 import { GENERATED_WORKFLOWS, WORKFLOWS_DIR } from './delivery-workflows';
 import { copyProject } from './project-copy';
 
@@ -27,6 +31,31 @@ export function throwawayRepository(dir: string, prepare: (dir: string) => void 
   // The node_modules link is not a folder to Git, so the `node_modules/` rule of .gitignore misses it.
   writeFileSync(join(dir, '.git', 'info', 'exclude'), '/node_modules\n');
   commitAll(dir, 'base');
+}
+
+/**
+ * Makes the project copy in `dir` a project of the fixtures: its environments/ declares the fixture environments
+ * (scripts/fixtures/environments.ts) instead of the project's, and its pipelines/ holds the fixture pipelines
+ * (scripts/fixtures/pipeline-specs/) instead of the project's, so that a script run there gives the fixtures'
+ * exact output whatever a team has made of its environments and pipelines.
+ */
+export function useFixtures(dir: string): void {
+  const environments = join(dir, 'environments');
+  for (const name of environmentNames(environments)) rmSync(join(environments, `${name}.ts`));
+  for (const [name, input] of Object.entries(FIXTURE_INPUTS)) writeFileSync(join(environments, `${name}.ts`), environmentFileText(input));
+  const pipelines = join(dir, 'pipelines');
+  for (const entry of readdirSync(pipelines, { withFileTypes: true })) {
+    if (entry.isDirectory() && entry.name !== RUNTIME_FOLDER && !entry.name.startsWith('.')) rmSync(join(pipelines, entry.name), { recursive: true });
+  }
+  for (const name of readdirSync(FIXTURE_PIPELINES_DIR)) {
+    cpSync(join(FIXTURE_PIPELINES_DIR, name), join(pipelines, name), { recursive: true });
+    // The fixture specs import the schema from their own place; in pipelines/ it sits beside their folder.
+    const spec = join(pipelines, name, 'pipeline.ts');
+    const text = readFileSync(spec, 'utf8');
+    const moved = text.replace(/from '(\.\.\/)+pipelines\/schema'/, "from '../schema'");
+    if (moved === text) throw new Error(`scripts/fixtures/pipeline-specs/${name}/pipeline.ts does not import the pipeline schema as expected`);
+    writeFileSync(spec, moved);
+  }
 }
 
 /** Commits everything in the working tree of `dir`. */
