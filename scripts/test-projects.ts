@@ -8,9 +8,9 @@ import { chmodSync, cpSync, existsSync, mkdirSync, readdirSync, readFileSync, rm
 import { join, relative } from 'node:path';
 import { environmentNames } from '../environments/load';
 import { RUNTIME_FOLDER } from '../pipelines/job-code';
+import { GENERATED_WORKFLOWS, WORKFLOWS_DIR } from './delivery-workflows';
 import { environmentFileText, FIXTURE_INPUTS } from './fixtures/environments';
 import { FIXTURE_PIPELINES_DIR } from './fixtures/pipelines';
-import { GENERATED_WORKFLOWS, WORKFLOWS_DIR } from './delivery-workflows';
 import { copyProject } from './project-copy';
 
 const GIT_IDENTITY = ['-c', 'user.name=driftless tests', '-c', 'user.email=tests@driftless.invalid', '-c', 'commit.gpgsign=false'];
