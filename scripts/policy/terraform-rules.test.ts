@@ -95,7 +95,7 @@ const clusterWith = (edit: (c: Record<string, any>) => void): TerraformJson => {
 const goodTemplate = (): Block => ({
   name: `${clusterName(LIVE.name)}-general`,
   metadata_options: { http_endpoint: 'enabled', http_tokens: 'required', http_put_response_hop_limit: 1 },
-  // EC2 takes a device name with or without '/dev/'.
+  // EC2 takes a device by its short name (xvdh) as well as by its full path.
   block_device_mappings: [{ device_name: 'xvdh', ebs: { volume_size: 200, volume_type: 'gp3', encrypted: 'true' } }],
 });
 const templateWith = (edit: (t: Record<string, any>) => void): TerraformJson => {
