@@ -1,5 +1,12 @@
 import { describe, expect, it } from 'vitest';
+import { fixturePipelines } from '../scripts/fixtures/pipelines';
 import { cronProblem } from './cron';
+import { loadPipelines } from './load';
+
+/** The schedules of every batch pipeline in pipelines/ (however many) and of every fixture pipeline. */
+const SCHEDULES = [...(await loadPipelines()), ...(await fixturePipelines())].flatMap((pipeline) =>
+  pipeline.kind === 'batch' ? [[pipeline.name, pipeline.schedule] as const] : [],
+);
 
 describe('cronProblem', () => {
   it.each(['0 2 * * *', '*/15 * * * *', '0 0-6/2 1,15 * 1-5', '59 23 31 12 6', '0 0 29 2 *', '0 0 30 2 1'])('accepts %s', (expression) => {
@@ -20,5 +27,14 @@ describe('cronProblem', () => {
     ['0 2 31 4,6,9,11 *', 'day 31 never occurs in month 4,6,9,11'],
   ])('rejects %s', (expression, problem) => {
     expect(cronProblem(expression)).toContain(problem);
+  });
+
+  it('accepts the schedule of every batch pipeline', () => {
+    // The fixture batch pipeline at least, so that this never passes over nothing.
+    expect(SCHEDULES.length).toBeGreaterThan(0);
+    for (const [name, schedule] of SCHEDULES) {
+      expect(schedule, name).toBeDefined();
+      expect(cronProblem(schedule!), name).toBeUndefined();
+    }
   });
 });

@@ -1,5 +1,7 @@
 import { DuckDBInstance } from '@duckdb/node-api';
 import { describe, expect, it } from 'vitest';
+import { fixturePipelines } from '../scripts/fixtures/pipelines';
+import { loadPipelines } from './load';
 import { qualitySql } from './quality-sql';
 import { Pipeline, type PipelineInput } from './schema';
 
@@ -20,7 +22,6 @@ const SPEC = {
   steps: ['a.sql'],
   sink: { type: 'kafka', topic: 'meters-out' },
   rejects: { type: 'kafka', topic: 'meters.dlq' },
-  topics: { partitions: { dev: 1, staging: 1, prod: 1 } },
   alerts: { staleAfterMinutes: 10 },
 } satisfies PipelineInput;
 
@@ -156,5 +157,60 @@ describe('qualitySql', () => {
     expect(() => qualitySql(spec({ quality: { required: [], ranges: [{ field: 'day', min: 0 }] } }))).toThrow(
       "pipeline 'meters': quality range on 'day' needs an integer or double field, it is date",
     );
+  });
+});
+
+// Over every pipeline in pipelines/ (however many) and every fixture pipeline: what each spec promises of its records.
+const PIPELINES = [...(await loadPipelines()), ...(await fixturePipelines())];
+
+/** A text of the field's type that every range on the field keeps (a bound is kept). */
+function validText(pipeline: Pipeline, field: Pipeline['schema'][number]): string {
+  const ranges = pipeline.quality.ranges.filter((r) => r.field === field.name);
+  const mins = ranges.flatMap((r) => (r.min === undefined ? [] : [r.min]));
+  const maxes = ranges.flatMap((r) => (r.max === undefined ? [] : [r.max]));
+  switch (field.type) {
+    case 'string':
+      return 'x';
+    case 'date':
+      return '2024-05-01';
+    case 'timestamp':
+      return '2024-05-01T10:00:00Z';
+    case 'integer':
+      return String(mins.length > 0 ? Math.ceil(Math.max(...mins)) : maxes.length > 0 ? Math.floor(Math.min(...maxes)) : 1);
+    case 'double':
+      return String(mins.length > 0 ? Math.max(...mins) : maxes.length > 0 ? Math.min(...maxes) : 1.5);
+  }
+}
+
+describe.each(PIPELINES.map((pipeline) => [pipeline.name, pipeline] as const))('the quality SQL of pipeline %s', (_, pipeline) => {
+  const names = pipeline.schema.map((f) => f.name);
+  const valid = Object.fromEntries(pipeline.schema.map((f) => [f.name, validText(pipeline, f)]));
+
+  it('types every field of a valid record and gives it no reason', async () => {
+    const [row] = await check(pipeline, [valid]);
+    expect(Object.keys(row!)).toEqual([...names, '_record', 'reject_reason']);
+    for (const name of names) expect(row![name], name).not.toBeNull();
+    expect(row!.reject_reason).toBeNull();
+  });
+
+  it('rejects an empty record for its first required field, in schema order', async () => {
+    const first = names.find((name) => pipeline.quality.required.includes(name));
+    expect(await reasonsOf(pipeline, [{}])).toEqual([first === undefined ? null : `missing ${first}`]);
+  });
+
+  // Only where the spec has such fields or ranges: a test over nothing could not fail.
+  const typedFields = pipeline.schema.filter((f) => f.type !== 'string');
+  if (typedFields.length > 0) it("rejects text that is not of a field's type, naming the field and the type", async () => {
+    const reasons = await reasonsOf(pipeline, typedFields.map((f) => ({ ...valid, [f.name]: 'not-a-value' })));
+    expect(reasons).toEqual(typedFields.map((f) => `malformed ${f.name}: not ${f.type === 'integer' ? 'an' : 'a'} ${f.type}`));
+  });
+
+  if (pipeline.quality.ranges.length > 0) it('rejects a value outside each range, naming the field', async () => {
+    const outside = pipeline.quality.ranges.flatMap((r) => [
+      ...(r.min === undefined ? [] : [{ field: r.field, text: String(r.min - 1) }]),
+      ...(r.max === undefined ? [] : [{ field: r.field, text: String(r.max + 1) }]),
+    ]);
+    const reasons = await reasonsOf(pipeline, outside.map((o) => ({ ...valid, [o.field]: o.text })));
+    expect(reasons.map(String)).toEqual(outside.map((o) => expect.stringMatching(new RegExp(`^${o.field} (below|above) `))));
   });
 });

@@ -67,6 +67,13 @@ const manifestStacks = (project: string): string[] =>
 const outputOf = (env: string) => (path: string) =>
   path.startsWith(`k8s/rendered/${env}/`) || STACKS.some((stack) => path.startsWith(`cdktf.out/stacks/${env}-${stack}/`));
 
+/** Output of some environment, not what all of them share (cdktf.out/manifest.json, the delivery workflows). */
+const environmentOutput = (path: string) => path.startsWith('cdktf.out/stacks/') || path.startsWith('k8s/rendered/');
+
+/** The environments in the nightly drift matrix the synth wrote into `project`. */
+const driftMatrix = (project: string): string[] =>
+  [...readFileSync(join(project, '.github', 'workflows', 'drift.yml'), 'utf8').matchAll(/^ +- environment: (\S+)$/gm)].map((m) => m[1]!).sort();
+
 describe('npm run synth', () => {
   const first = join(scratch, 'a');
   const second = join(scratch, 'somewhere else', 'deeper', 'b');
@@ -97,6 +104,22 @@ describe('npm run synth', () => {
     for (const [path, bytes] of fresh) expect(committed.get(path)?.equals(bytes), `${path} is stale`).toBe(true);
   });
 
+  it('writes the delivery workflows as committed, leaving other workflow files alone (run npm run synth and commit if this fails)', SLOW, async () => {
+    const { GENERATED_WORKFLOWS: generated } = await import('./delivery-workflows');
+    const folder = join(first, '.github', 'workflows');
+    // A team's own workflow stays, a generated one edited by hand is written again, one deleted comes back.
+    writeFileSync(join(folder, 'team-own.yml'), 'name: team-own\n');
+    writeFileSync(join(folder, generated[0]!), '# edited by hand\n');
+    rmSync(join(folder, generated[1]!));
+    const run = runSynth(first, ['--env', environmentNames()[0]!]);
+    expect(run.stderr).toBe('');
+    expect(run.status).toBe(0);
+    expect(readFileSync(join(folder, 'team-own.yml'), 'utf8')).toBe('name: team-own\n');
+    rmSync(join(folder, 'team-own.yml'));
+    const workflows = (root: string) => readdirSync(join(root, '.github', 'workflows')).sort().map((file) => [file, readFileSync(join(root, '.github', 'workflows', file), 'utf8')]);
+    expect(workflows(first)).toEqual(workflows(PROJECT_ROOT));
+  });
+
   it('leaves the output unchanged when one environment is synthesized again with --env', SLOW, () => {
     const [env] = environmentNames(join(second, 'environments'));
     const before = outputDigest(second);
@@ -108,7 +131,7 @@ describe('npm run synth', () => {
 });
 
 // Copies of the project with the fixture environments and pipelines, shared by the tests below: `fixtures` is
-// synthesized once and only ever broken with what its tests restore (and a fifth pipeline added at the end);
+// synthesized once and only ever broken with what its tests restore (and a fourth pipeline added at the end);
 // `fixturesElsewhere` is the one whose environments come and go.
 const fixtures = join(scratch, 'fixtures');
 const fixturesElsewhere = join(scratch, 'fixtures somewhere else', 'deeper', 'b');
@@ -176,9 +199,10 @@ describe('environments added and removed', () => {
       expect([...withBoth.keys()].some((p) => p.startsWith(`k8s/rendered/${env}/pipelines/`)), env).toBe(true);
     }
     for (const [path, bytes] of fixturesOnly) {
-      if (path !== 'cdktf.out/manifest.json') expect(withBoth.get(path)?.equals(bytes), path).toBe(true);
+      if (environmentOutput(path)) expect(withBoth.get(path)?.equals(bytes), path).toBe(true);
     }
     expect(manifestStacks(project)).toEqual([...STACKS.flatMap((s) => [`eu-${s}`, `eu-live-${s}`]), ...FIXTURE_ENVIRONMENTS.flatMap((e) => STACKS.map((s) => `${e}-${s}`))].sort());
+    expect(driftMatrix(project)).toEqual(['eu', 'eu-live', ...FIXTURE_ENVIRONMENTS].sort());
   });
 
   it('synthesizes one environment with --env without touching another whose name it prefixes or extends', SLOW, () => {
@@ -207,7 +231,8 @@ describe('environments added and removed', () => {
     const after = outputTree(project);
     const kept = [...withBoth.keys()].filter((path) => !outputOf('eu')(path));
     expect([...after.keys()]).toEqual(kept);
-    for (const path of kept) if (path !== 'cdktf.out/manifest.json') expect(after.get(path)?.equals(withBoth.get(path)!), path).toBe(true);
+    for (const path of kept) if (environmentOutput(path)) expect(after.get(path)?.equals(withBoth.get(path)!), path).toBe(true);
+    expect(driftMatrix(project)).toEqual(['eu-live', ...FIXTURE_ENVIRONMENTS].sort());
     expect(existsSync(join(project, 'k8s', 'rendered', 'eu'))).toBe(false);
     expect(readdirSync(join(project, 'cdktf.out', 'stacks')).filter((stack) => STACKS.some((s) => stack === `eu-${s}`))).toEqual([]);
     expect(manifestStacks(project)).toEqual([...STACKS.map((s) => `eu-live-${s}`), ...FIXTURE_ENVIRONMENTS.flatMap((e) => STACKS.map((s) => `${e}-${s}`))].sort());

@@ -7,8 +7,8 @@ import { createHash } from 'node:crypto';
 import { chmodSync, cpSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { environmentNames } from '../environments/load';
-import { RENDERED_ROOT } from '../environments/naming';
 import { RUNTIME_FOLDER } from '../pipelines/job-code';
+import { GENERATED_WORKFLOWS, WORKFLOWS_DIR } from './delivery-workflows';
 import { environmentFileText, FIXTURE_INPUTS } from './fixtures/environments';
 import { FIXTURE_PIPELINES_DIR } from './fixtures/pipelines';
 import { copyProject } from './project-copy';
@@ -34,10 +34,10 @@ export function throwawayRepository(dir: string, prepare: (dir: string) => void 
 }
 
 /**
- * Turns the copy of the project in `dir` into one of the fixture environments (lab, trial, live) and the fixture
- * pipelines (clicks, ledger, readings), so that a test of a script can expect exact values whatever a team did to
- * environments/ and pipelines/: every environment file and pipeline folder of the copy is replaced, and the
- * rendered output of the copy's own environments is removed (a synth writes the fixtures' output).
+ * Makes the project copy in `dir` a project of the fixtures: its environments/ declares the fixture environments
+ * (scripts/fixtures/environments.ts) instead of the project's, and its pipelines/ holds the fixture pipelines
+ * (scripts/fixtures/pipeline-specs/) instead of the project's, so that a script run there gives the fixtures'
+ * exact output whatever a team has made of its environments and pipelines.
  */
 export function useFixtures(dir: string): void {
   const environments = join(dir, 'environments');
@@ -45,15 +45,17 @@ export function useFixtures(dir: string): void {
   for (const [name, input] of Object.entries(FIXTURE_INPUTS)) writeFileSync(join(environments, `${name}.ts`), environmentFileText(input));
   const pipelines = join(dir, 'pipelines');
   for (const entry of readdirSync(pipelines, { withFileTypes: true })) {
-    if (entry.isDirectory() && entry.name !== RUNTIME_FOLDER) rmSync(join(pipelines, entry.name), { recursive: true });
+    if (entry.isDirectory() && entry.name !== RUNTIME_FOLDER && !entry.name.startsWith('.')) rmSync(join(pipelines, entry.name), { recursive: true });
   }
   for (const name of readdirSync(FIXTURE_PIPELINES_DIR)) {
     cpSync(join(FIXTURE_PIPELINES_DIR, name), join(pipelines, name), { recursive: true });
-    // In pipeline-specs/ the specs import the schema from the project's pipelines/; in a pipeline folder it is beside it.
+    // The fixture specs import the schema from their own place; in pipelines/ it sits beside their folder.
     const spec = join(pipelines, name, 'pipeline.ts');
-    writeFileSync(spec, readFileSync(spec, 'utf8').replace(/from '(\.\.\/)+pipelines\/schema'/, "from '../schema'"));
+    const text = readFileSync(spec, 'utf8');
+    const moved = text.replace(/from '(\.\.\/)+pipelines\/schema'/, "from '../schema'");
+    if (moved === text) throw new Error(`scripts/fixtures/pipeline-specs/${name}/pipeline.ts does not import the pipeline schema as expected`);
+    writeFileSync(spec, moved);
   }
-  rmSync(join(dir, RENDERED_ROOT), { recursive: true, force: true });
 }
 
 /** A copy of the project in `dir` with the fixture environments and pipelines instead of its own (see useFixtures). */
@@ -146,7 +148,10 @@ export function runScript(
   });
 }
 
-/** Every file under the synth outputs of `project` (cdktf.out/, k8s/rendered/), as relative path → contents. */
+/**
+ * Every file the synth writes in `project` (under cdktf.out/ and k8s/rendered/, and the generated workflows in
+ * .github/workflows/), as relative path → contents.
+ */
 export function outputTree(project: string): Map<string, Buffer> {
   const tree = new Map<string, Buffer>();
   const walk = (dir: string) => {
@@ -159,6 +164,10 @@ export function outputTree(project: string): Map<string, Buffer> {
   };
   walk(join(project, 'cdktf.out'));
   walk(join(project, 'k8s', 'rendered'));
+  for (const file of GENERATED_WORKFLOWS) {
+    const path = join(project, WORKFLOWS_DIR, file);
+    if (existsSync(path)) tree.set(relative(project, path), readFileSync(path));
+  }
   return tree;
 }
 

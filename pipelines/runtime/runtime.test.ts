@@ -4,9 +4,12 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadEnvironments } from '../../environments/load';
+import { fixtureEnvironments } from '../../scripts/fixtures/environments';
+import { fixturePipelines } from '../../scripts/fixtures/pipelines';
 import { RUNTIME_ENTRY } from '../job-code';
 import { jobSpec, type JobSpec } from '../job-spec';
 import { loadPipelines } from '../load';
+import { Pipeline } from '../schema';
 
 const RUNTIME = join(__dirname, RUNTIME_ENTRY);
 const scratch = mkdtempSync(join(tmpdir(), 'driftless-runtime-'));
@@ -55,10 +58,17 @@ function unknownReads(file: string): string[] {
     .map((a) => a.read);
 }
 
+// The job descriptions of the project's pipelines in its environments (however many of each there are) and of
+// the fixture pipelines in the fixture environments, which have every shape the runtime branches on: a stream
+// and a batch, Kafka and S3 sources, Kafka, S3 and HDFS sinks, dead letters to a topic and to a prefix, a
+// reference table and an event-time window.
 let specs: JobSpec[] = [];
+let fixtureSpecs: JobSpec[] = [];
 beforeAll(async () => {
   const pipelines = await loadPipelines();
-  specs = (await loadEnvironments()).flatMap((env) => pipelines.map((pipeline) => jobSpec(env, pipeline)));
+  const fixtures = await fixturePipelines();
+  fixtureSpecs = fixtureEnvironments().flatMap((env) => fixtures.map((pipeline) => jobSpec(env, pipeline)));
+  specs = [...(await loadEnvironments()).flatMap((env) => pipelines.map((pipeline) => jobSpec(env, pipeline))), ...fixtureSpecs];
 });
 
 describe('the PySpark runtime', () => {
@@ -80,6 +90,35 @@ describe('the PySpark runtime', () => {
 
   it('reads no field that the job description lacks, at any depth', () => {
     expect(unknownReads(RUNTIME)).toEqual([]);
+  });
+
+  it('is checked against job descriptions of every shape it handles, whatever pipelines the project has', () => {
+    const shapes = new Set(
+      fixtureSpecs.flatMap((spec) => [
+        `kind ${spec.kind}`,
+        `source ${spec.source.type}`,
+        `sink ${spec.sink.type}`,
+        `rejects ${spec.rejects.type}`,
+        ...(spec.window ? ['window'] : []),
+        ...(spec.references.length > 0 ? ['references'] : []),
+        ...('partitionBy' in spec.sink && spec.sink.partitionBy ? ['partitioned sink'] : []),
+        ...('file' in spec.source && spec.source.file ? ['source file'] : []),
+      ]),
+    );
+    // Every kind and location type the pipeline schema admits, and each optional part the runtime acts on.
+    const types = (union: { options: ReadonlyArray<{ shape: { type: { value: unknown } } }> }) => union.options.map((o) => String(o.shape.type.value));
+    expect([...shapes].sort()).toEqual(
+      [
+        ...Pipeline.shape.kind.options.map((kind) => `kind ${kind}`),
+        ...types(Pipeline.shape.source).map((type) => `source ${type}`),
+        ...types(Pipeline.shape.sink).map((type) => `sink ${type}`),
+        ...types(Pipeline.shape.rejects).map((type) => `rejects ${type}`),
+        'window',
+        'references',
+        'partitioned sink',
+        'source file',
+      ].sort(),
+    );
   });
 
   it('would notice a misspelt field', () => {

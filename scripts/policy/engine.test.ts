@@ -1,12 +1,18 @@
 import { describe, expect, it } from 'vitest';
 import { loadEnvironments } from '../../environments/load';
+import { fixtureEnvironments } from '../fixtures/environments';
 import { evaluate } from './engine';
 import { countLine, fails, formatReport } from './report';
 import type { EnvironmentRule, ManifestRule, SynthesizedOutput, TerraformRule } from './rule';
 import { RULES } from './rules';
 import { INVALID_SUPPRESSION, UNUSED_SUPPRESSION } from './suppressions';
 
-const environments = await loadEnvironments();
+// Exact expectations use the fixture environments (lab, trial, live, deployed in that order); the engine's
+// handling of whatever environments the project has is checked as a property at the end.
+const environments = fixtureEnvironments();
+const [lab, trial, live] = environments.map((env) => env.name) as [string, string, string];
+/** The project's own environments, however many and however named. */
+const own = await loadEnvironments();
 
 const flagged: TerraformRule = {
   id: 'DL-TEST-001',
@@ -46,25 +52,26 @@ const perEnvironment: EnvironmentRule = {
 
 const output: SynthesizedOutput = {
   stacks: [
-    { environment: 'prod', name: 'prod-a', file: 'x', json: { resource: { aws_thing: { t: { flag: true } } } } },
-    { environment: 'dev', name: 'dev-a', file: 'x', json: { resource: { aws_thing: { t: { flag: true } } } } },
+    { environment: live, name: `${live}-a`, file: 'x', json: { resource: { aws_thing: { t: { flag: true } } } } },
+    { environment: lab, name: `${lab}-a`, file: 'x', json: { resource: { aws_thing: { t: { flag: true } } } } },
   ],
   manifests: [
-    { environment: 'prod', file: 'k8s/rendered/prod/a/thing.yaml', object: { kind: 'Thing', metadata: { name: 'x', labels: { note: 'yes' } }, spec: {} } },
-    { environment: 'dev', file: 'k8s/rendered/dev/a/other.yaml', object: { kind: 'Other', metadata: { name: 'y', namespace: 'n' } } },
+    { environment: live, file: `k8s/rendered/${live}/a/thing.yaml`, object: { kind: 'Thing', metadata: { name: 'x', labels: { note: 'yes' } }, spec: {} } },
+    { environment: lab, file: `k8s/rendered/${lab}/a/other.yaml`, object: { kind: 'Other', metadata: { name: 'y', namespace: 'n' } } },
   ],
 };
+const only = (name: string) => environments.filter((env) => env.name === name);
 
 describe('evaluate', () => {
   const result = evaluate([flagged, noted, broken, perEnvironment], output, environments);
 
   it('groups findings by environment in the order given, errors first, Terraform before manifests', () => {
     expect(result.findings.map((f) => `${f.environment} ${f.severity} ${f.ruleId} ${f.location}`)).toEqual([
-      'dev error DL-TEST-001 dev-a',
-      'staging error DL-TEST-004 k8s/rendered/staging',
-      'prod error DL-TEST-001 prod-a',
-      'prod error DL-TEST-003 k8s/rendered/prod/a/thing.yaml',
-      'prod warning DL-TEST-002 k8s/rendered/prod/a/thing.yaml',
+      'lab error DL-TEST-001 lab-a',
+      'trial error DL-TEST-004 k8s/rendered/trial',
+      'live error DL-TEST-001 live-a',
+      'live error DL-TEST-003 k8s/rendered/live/a/thing.yaml',
+      'live warning DL-TEST-002 k8s/rendered/live/a/thing.yaml',
     ]);
   });
 
@@ -73,9 +80,9 @@ describe('evaluate', () => {
   });
 
   it('ignores output of environments it was not asked about', () => {
-    const onlyProd = evaluate([flagged], output, environments.filter((env) => env.name === 'prod'));
-    expect(onlyProd.findings.map((f) => f.environment)).toEqual(['prod']);
-    expect(onlyProd.checked).toEqual({ stacks: 1, resources: 1, manifests: 1, rules: 1 });
+    const onlyLive = evaluate([flagged], output, only(live));
+    expect(onlyLive.findings.map((f) => f.environment)).toEqual([live]);
+    expect(onlyLive.checked).toEqual({ stacks: 1, resources: 1, manifests: 1, rules: 1 });
   });
 });
 
@@ -90,18 +97,19 @@ describe('the report', () => {
   });
 
   it('prints each finding with rule, location, subject, message and the fix', () => {
-    expect(report).toContain('prod: 1 errors, 1 warnings, 0 suppressed');
-    expect(report).toContain('  error    DL-TEST-001  prod-a  aws_thing.t\n           the thing is flagged\n           fix: Unflag it.');
-    expect(report.indexOf('\ndev: ')).toBeLessThan(report.indexOf('\nstaging: '));
-    expect(report.indexOf('\nstaging: ')).toBeLessThan(report.indexOf('\nprod: '));
+    expect(report).toContain('live: 1 errors, 1 warnings, 0 suppressed');
+    expect(report).toContain('  error    DL-TEST-001  live-a  aws_thing.t\n           the thing is flagged\n           fix: Unflag it.');
+    expect(report.indexOf('\nlab: ')).toBeGreaterThan(-1);
+    expect(report.indexOf('\nlab: ')).toBeLessThan(report.indexOf('\ntrial: '));
+    expect(report.indexOf('\ntrial: ')).toBeLessThan(report.indexOf('\nlive: '));
   });
 
   it('lists suppressed findings with their reasons and passes when only warnings remain', () => {
     const suppressedOutput: SynthesizedOutput = {
-      stacks: [{ environment: 'prod', name: 'prod-a', file: 'x', json: { resource: { aws_thing: { t: { flag: true, '//': { suppressions: { 'DL-TEST-001': 'The flag is wanted here, for the test.' } } } } } } }],
-      manifests: output.manifests.filter((m) => m.environment === 'prod'),
+      stacks: [{ environment: live, name: `${live}-a`, file: 'x', json: { resource: { aws_thing: { t: { flag: true, '//': { suppressions: { 'DL-TEST-001': 'The flag is wanted here, for the test.' } } } } } } }],
+      manifests: output.manifests.filter((m) => m.environment === live),
     };
-    const quiet = evaluate([flagged, noted], suppressedOutput, environments.filter((env) => env.name === 'prod'));
+    const quiet = evaluate([flagged, noted], suppressedOutput, only(live));
     const text = formatReport(quiet);
     expect(text).toContain('suppressed: the thing is flagged\n           because: The flag is wanted here, for the test.');
     expect(text.trimEnd().split('\n').at(-1)).toBe('0 errors, 1 warnings, 1 suppressed');
@@ -127,5 +135,17 @@ describe('the rule catalogue', () => {
       if (rule.target === 'terraform') expect(rule.types.length, rule.id).toBeGreaterThan(0);
       if (rule.target === 'manifest') expect(rule.kinds.length, rule.id).toBeGreaterThan(0);
     }
+  });
+});
+
+describe("the project's environments", () => {
+  it('are each evaluated once, in deploy order, and the report has a line for each', () => {
+    const result = evaluate([perEnvironment], { stacks: [], manifests: [] }, own);
+    expect(result.environments).toEqual(own.map((env) => env.name));
+    expect(result.findings.map((f) => f.environment)).toEqual(own.map((env) => env.name));
+    const report = formatReport(result);
+    const positions = own.map((env) => report.indexOf(`\n${env.name}: 1 errors, 0 warnings, 0 suppressed`));
+    expect(positions.every((at) => at >= 0)).toBe(true);
+    expect([...positions].sort((a, b) => a - b)).toEqual(positions);
   });
 });

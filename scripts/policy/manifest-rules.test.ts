@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { loadEnvironments } from '../../environments/load';
-import type { EnvironmentName } from '../../environments/schema';
+import type { Environment, EnvironmentName } from '../../environments/schema';
+import { fixtureEnvironment, fixtureEnvironments } from '../fixtures/environments';
 import { imagePinProblem } from './container-rules';
 import { evaluate } from './engine';
 import type { KubeObject, ManifestOutput, Rule } from './rule';
@@ -8,9 +9,15 @@ import { RULES } from './rules';
 
 // Each manifest (and environment) rule runs alone over a small set of rendered objects of one environment:
 // a passing set (no finding of the rule) and at least one failing set (a finding whose message contains the text).
+// The environment is a fixture (live, a production environment, unless said otherwise) and the objects are named
+// after the fixture pipelines; how the rules treat the project's own environments is checked as a property.
 
-const environments = await loadEnvironments();
+const environments = fixtureEnvironments();
 const envNamed = (name: EnvironmentName) => environments.find((env) => env.name === name)!;
+const LIVE = fixtureEnvironment('live');
+const LAB = fixtureEnvironment('lab');
+/** The fixture environments and the project's own, however many and however named. */
+const every = [...environments, ...(await loadEnvironments())];
 
 interface Fixture {
   readonly env?: EnvironmentName;
@@ -22,8 +29,8 @@ interface RuleFixtures {
 }
 
 const clone = <T>(value: T): T => structuredClone(value);
-/** An object as rendered into a folder of prod (or `env`). */
-const at = (object: KubeObject, folder = 'fixture', env: EnvironmentName = 'prod'): ManifestOutput => ({
+/** An object as rendered into a folder of live (or `env`). */
+const at = (object: KubeObject, folder = 'fixture', env: EnvironmentName = LIVE.name): ManifestOutput => ({
   environment: env,
   file: `k8s/rendered/${env}/${folder}/${object.kind.toLowerCase()}-${object.metadata.namespace ?? ''}-${object.metadata.name}.yaml`,
   object,
@@ -35,8 +42,7 @@ const edited = <T extends KubeObject>(object: T, edit: (o: any) => void): T => {
   return copy;
 };
 
-function findingsOf(rule: Rule, fixture: Fixture) {
-  const env = envNamed(fixture.env ?? 'prod');
+function findingsOf(rule: Rule, fixture: Fixture, env: Environment = envNamed(fixture.env ?? LIVE.name)) {
   return evaluate([rule], { stacks: [], manifests: fixture.objects.map((m) => ({ ...m, environment: env.name })) }, [env]).findings;
 }
 
@@ -70,14 +76,14 @@ const sparkPod = {
 const sparkApplication: KubeObject = {
   apiVersion: 'sparkoperator.k8s.io/v1beta2',
   kind: 'SparkApplication',
-  metadata: { name: 'temperature', namespace: 'pipelines' },
+  metadata: { name: 'readings', namespace: 'pipelines' },
   spec: { image: IMAGE, driver: sparkPod, executor: { ...sparkPod, instances: 1 }, volumes: [{ name: 'tmp', emptyDir: { sizeLimit: '2Gi' } }] },
 };
 const scheduledSparkApplication: KubeObject = {
   apiVersion: 'sparkoperator.k8s.io/v1beta2',
   kind: 'ScheduledSparkApplication',
-  metadata: { name: 'daily-sales', namespace: 'pipelines' },
-  spec: { schedule: '0 2 * * *', template: clone(sparkApplication.spec) },
+  metadata: { name: 'ledger', namespace: 'pipelines' },
+  spec: { schedule: '30 3 * * *', template: clone(sparkApplication.spec) },
 };
 const workloads = () => set(deployment, sparkApplication, scheduledSparkApplication);
 
@@ -113,7 +119,12 @@ const kafka: KubeObject = {
     kafka: {
       listeners: [{ name: 'tls', port: 9093, type: 'internal', tls: true, authentication: { type: 'scram-sha-512' } }],
       authorization: { type: 'simple' },
-      config: { 'default.replication.factor': 3, 'min.insync.replicas': 2, 'offsets.topic.replication.factor': 3, 'unclean.leader.election.enable': false },
+      config: {
+        'default.replication.factor': LIVE.kafka.defaultReplicationFactor,
+        'min.insync.replicas': LIVE.kafka.minInSyncReplicas,
+        'offsets.topic.replication.factor': 3,
+        'unclean.leader.election.enable': false,
+      },
     },
   },
 };
@@ -126,16 +137,16 @@ const nodePool: KubeObject = {
 const topic: KubeObject = {
   apiVersion: 'kafka.strimzi.io/v1',
   kind: 'KafkaTopic',
-  metadata: { name: 'orders', namespace: 'kafka', annotations: KEEP_DATA },
-  spec: { partitions: 6, replicas: 3, config: { 'min.insync.replicas': 2 } },
+  metadata: { name: 'clicks', namespace: 'kafka', annotations: KEEP_DATA },
+  spec: { partitions: LIVE.kafka.topicPartitions, replicas: LIVE.kafka.defaultReplicationFactor, config: { 'min.insync.replicas': LIVE.kafka.minInSyncReplicas } },
 };
 const user: KubeObject = {
   apiVersion: 'kafka.strimzi.io/v1',
   kind: 'KafkaUser',
-  metadata: { name: 'order-events', namespace: 'kafka' },
+  metadata: { name: 'clicks', namespace: 'kafka' },
   spec: {
     authentication: { type: 'scram-sha-512' },
-    authorization: { type: 'simple', acls: [{ resource: { type: 'topic', name: 'orders', patternType: 'literal' }, operations: ['Read', 'Describe'] }] },
+    authorization: { type: 'simple', acls: [{ resource: { type: 'topic', name: 'clicks', patternType: 'literal' }, operations: ['Read', 'Describe'] }] },
   },
 };
 
@@ -156,7 +167,7 @@ const hdfs: KubeObject = {
   apiVersion: 'hdfs.stackable.tech/v1alpha1',
   kind: 'HdfsCluster',
   metadata: { name: 'lake', namespace: 'hdfs', annotations: KEEP_DATA },
-  spec: { clusterConfig: { zookeeperConfigMapName: 'lake-znode', dfsReplication: 3 }, nameNodes: role('data-gp3-retain'), journalNodes: role('data-gp3-retain'), dataNodes: role('data-gp3-retain') },
+  spec: { clusterConfig: { zookeeperConfigMapName: 'lake-znode', dfsReplication: LIVE.hdfs.dfsReplication }, nameNodes: role('data-gp3-retain'), journalNodes: role('data-gp3-retain'), dataNodes: role('data-gp3-retain') },
 };
 
 const application = (name: string, extra: { annotations?: Record<string, string>; finalizers?: string[]; source?: object; automated?: object } = {}): KubeObject => ({
@@ -165,7 +176,7 @@ const application = (name: string, extra: { annotations?: Record<string, string>
   metadata: { name, namespace: 'argocd', ...(extra.annotations ? { annotations: extra.annotations } : {}), ...(extra.finalizers ? { finalizers: extra.finalizers } : {}) },
   spec: {
     project: 'driftless',
-    source: extra.source ?? { repoURL: 'https://github.com/example-org/driftless.git', targetRevision: 'main', path: `k8s/rendered/prod/${name}`, directory: { recurse: true } },
+    source: extra.source ?? { repoURL: 'https://github.com/example-org/driftless.git', targetRevision: 'main', path: `k8s/rendered/${LIVE.name}/${name}`, directory: { recurse: true } },
     destination: { server: 'https://kubernetes.default.svc', namespace: 'argocd' },
     syncPolicy: { automated: extra.automated ?? { prune: true, selfHeal: true } },
   },
@@ -241,9 +252,9 @@ const FIXTURES: Record<string, RuleFixtures> = {
     fail: [{ name: 'no seccomp profile', ...set(edited(deployment, (d) => delete d.spec.template.spec.securityContext.seccompProfile)), message: 'runs without a seccomp profile' }],
   },
   'DL-K8S-011': {
-    pass: set(namespace('kafka'), topic, edited(topic, (t) => (t.metadata.name = 'orders.dlq'))),
+    pass: set(namespace('kafka'), topic, edited(topic, (t) => (t.metadata.name = 'clicks.dlq'))),
     fail: [
-      { name: 'a topic name with an empty part', ...set(edited(topic, (t) => (t.metadata.name = 'temperature..dlq'))), message: 'the name "temperature..dlq" is not an RFC 1123 subdomain' },
+      { name: 'a topic name with an empty part', ...set(edited(topic, (t) => (t.metadata.name = 'clicks..dlq'))), message: 'the name "clicks..dlq" is not an RFC 1123 subdomain' },
       { name: 'a namespace name with a dot', ...set(namespace('data.lake')), message: 'the name "data.lake" is not an RFC 1123 label' },
       { name: 'an object in a namespace with upper-case letters', ...set(edited(topic, (t) => (t.metadata.namespace = 'Kafka'))), message: 'the namespace "Kafka" is not an RFC 1123 label' },
     ],
@@ -289,16 +300,16 @@ const FIXTURES: Record<string, RuleFixtures> = {
   'DL-KAFKA-003': {
     pass: set(kafka),
     fail: [
-      { name: 'min.insync.replicas below prod', ...set(edited(kafka, (k) => (k.spec.kafka.config['min.insync.replicas'] = 1))), message: "sets min.insync.replicas 1, below kafka.minInSyncReplicas (2) of environment 'prod'" },
-      { name: 'replication left at the default', ...set(edited(kafka, (k) => delete k.spec.kafka.config['default.replication.factor'])), message: 'sets default.replication.factor 1, below kafka.defaultReplicationFactor (3)' },
+      { name: "min.insync.replicas below the environment's", ...set(edited(kafka, (k) => (k.spec.kafka.config['min.insync.replicas'] = 1))), message: `sets min.insync.replicas 1, below kafka.minInSyncReplicas (${LIVE.kafka.minInSyncReplicas}) of environment '${LIVE.name}'` },
+      { name: 'replication left at the default', ...set(edited(kafka, (k) => delete k.spec.kafka.config['default.replication.factor'])), message: `sets default.replication.factor 1, below kafka.defaultReplicationFactor (${LIVE.kafka.defaultReplicationFactor})` },
       { name: 'unclean leader election', ...set(edited(kafka, (k) => (k.spec.kafka.config['unclean.leader.election.enable'] = true))), message: 'enables unclean leader election' },
     ],
   },
   'DL-KAFKA-004': {
     pass: set(topic),
     fail: [
-      { name: 'one replica in prod', ...set(edited(topic, (t) => (t.spec.replicas = 1))), message: "topic orders has 1 replicas, below kafka.defaultReplicationFactor (3) of environment 'prod'" },
-      { name: 'a lower min.insync.replicas', ...set(edited(topic, (t) => (t.spec.config['min.insync.replicas'] = 1))), message: 'sets min.insync.replicas 1, below kafka.minInSyncReplicas (2)' },
+      { name: 'one replica in a replicated environment', ...set(edited(topic, (t) => (t.spec.replicas = 1))), message: `topic clicks has 1 replicas, below kafka.defaultReplicationFactor (${LIVE.kafka.defaultReplicationFactor}) of environment '${LIVE.name}'` },
+      { name: 'a lower min.insync.replicas', ...set(edited(topic, (t) => (t.spec.config['min.insync.replicas'] = 1))), message: `sets min.insync.replicas 1, below kafka.minInSyncReplicas (${LIVE.kafka.minInSyncReplicas})` },
     ],
   },
   'DL-KAFKA-005': {
@@ -319,7 +330,7 @@ const FIXTURES: Record<string, RuleFixtures> = {
   'DL-HDFS-001': {
     pass: set(hdfs, znode, zookeeper),
     fail: [
-      { name: 'no HdfsCluster', ...set(znode, zookeeper), message: "environment 'prod' renders no HdfsCluster" },
+      { name: 'no HdfsCluster', ...set(znode, zookeeper), message: `environment '${LIVE.name}' renders no HdfsCluster` },
       { name: 'no znode', ...set(hdfs, zookeeper), message: 'uses the ZooKeeper znode "lake-znode", which is not rendered in its namespace' },
       { name: 'no ZookeeperCluster', ...set(hdfs, znode), message: 'refers to the ZookeeperCluster "lake-zookeeper", which is not rendered' },
     ],
@@ -333,7 +344,7 @@ const FIXTURES: Record<string, RuleFixtures> = {
   },
   'DL-HDFS-003': {
     pass: set(hdfs),
-    fail: [{ name: 'replication 1 in prod', ...set(edited(hdfs, (h) => (h.spec.clusterConfig.dfsReplication = 1))), message: "replicates blocks 1 times, below hdfs.dfsReplication (3) of environment 'prod'" }],
+    fail: [{ name: 'replication 1 in a replicated environment', ...set(edited(hdfs, (h) => (h.spec.clusterConfig.dfsReplication = 1))), message: `replicates blocks 1 times, below hdfs.dfsReplication (${LIVE.hdfs.dfsReplication}) of environment '${LIVE.name}'` }],
   },
   'DL-ARGO-001': {
     pass: set(kafka, nodePool, topic, hdfs, namespace('kafka'), storageClass),
@@ -372,10 +383,10 @@ const FIXTURES: Record<string, RuleFixtures> = {
     ],
   },
   'DL-RBAC-002': {
-    pass: set(role_([{ apiGroups: [''], resources: ['secrets'], resourceNames: ['order-events'], verbs: ['get'] }])),
+    pass: set(role_([{ apiGroups: [''], resources: ['secrets'], resourceNames: ['clicks'], verbs: ['get'] }])),
     fail: [
       { name: 'every Secret', ...set(role_([{ apiGroups: [''], resources: ['secrets'], verbs: ['get'] }])), message: 'Role reader rule 0 reaches every Secret of its scope (no resourceNames)' },
-      { name: 'list on named Secrets', ...set(role_([{ apiGroups: [''], resources: ['secrets'], resourceNames: ['order-events'], verbs: ['get', 'list'] }])), message: 'may list Secrets' },
+      { name: 'list on named Secrets', ...set(role_([{ apiGroups: [''], resources: ['secrets'], resourceNames: ['clicks'], verbs: ['get', 'list'] }])), message: 'may list Secrets' },
     ],
   },
 };
@@ -403,14 +414,49 @@ describe('manifest and environment rules', () => {
     });
   });
 
-  it("holds dev to dev's replication, not prod's", () => {
+  it("holds each environment to its own replication, not another's", () => {
     const topicRule = RULES.find((r) => r.id === 'DL-KAFKA-004')!;
     const single = edited(topic, (t) => {
       t.spec.replicas = 1;
       t.spec.config['min.insync.replicas'] = 1;
     });
-    expect(findingsOf(topicRule, { env: 'dev', objects: [at(single, 'pipelines/x', 'dev')] })).toEqual([]);
-    expect(findingsOf(topicRule, { env: 'prod', objects: [at(single)] })).not.toEqual([]);
+    expect(LAB.kafka.defaultReplicationFactor).toBe(1);
+    expect(findingsOf(topicRule, { env: LAB.name, objects: [at(single, 'pipelines/x', LAB.name)] })).toEqual([]);
+    expect(findingsOf(topicRule, { env: LIVE.name, objects: [at(single)] })).not.toEqual([]);
+  });
+
+  describe.each(every.map((env) => [env.name, env] as const))('in environment %s', (name, env) => {
+    const findingsIn = (id: string, object: KubeObject) => findingsOf(RULES.find((r) => r.id === id)!, { objects: [at(object, 'fixture', name)] }, env);
+    const replicatedKafka = (rf: number, minIsr: number) =>
+      edited(kafka, (k) => Object.assign(k.spec.kafka.config, { 'default.replication.factor': rf, 'offsets.topic.replication.factor': rf, 'min.insync.replicas': minIsr }));
+    const replicatedTopic = (replicas: number, minIsr: number) => edited(topic, (t) => ((t.spec.replicas = replicas), (t.spec.config['min.insync.replicas'] = minIsr)));
+    const replicatedHdfs = (replication: number) => edited(hdfs, (h) => (h.spec.clusterConfig.dfsReplication = replication));
+    const { defaultReplicationFactor: rf, minInSyncReplicas: minIsr } = env.kafka;
+
+    it('accepts Kafka, topics and HDFS replicated as the environment asks', () => {
+      expect(findingsIn('DL-KAFKA-003', replicatedKafka(rf, minIsr))).toEqual([]);
+      expect(findingsIn('DL-KAFKA-004', replicatedTopic(rf, minIsr))).toEqual([]);
+      expect(findingsIn('DL-HDFS-003', replicatedHdfs(env.hdfs.dfsReplication))).toEqual([]);
+    });
+
+    // One less than the environment asks is a finding even where it asks for 1: the rules compare, they do not guess.
+    it('finds Kafka and topics replicated once less than the environment asks', () => {
+      const below = `below kafka.defaultReplicationFactor (${rf}) of environment '${name}'`;
+      expect(findingsIn('DL-KAFKA-003', replicatedKafka(rf - 1, minIsr)).map((f) => f.message).join('\n')).toContain(below);
+      expect(findingsIn('DL-KAFKA-004', replicatedTopic(rf - 1, minIsr)).map((f) => f.message).join('\n')).toContain(below);
+    });
+
+    it('finds Kafka and topics that accept writes on fewer in-sync replicas than the environment asks', () => {
+      const below = `below kafka.minInSyncReplicas (${minIsr}) of environment '${name}'`;
+      expect(findingsIn('DL-KAFKA-003', replicatedKafka(rf, minIsr - 1)).map((f) => f.message).join('\n')).toContain(below);
+      expect(findingsIn('DL-KAFKA-004', replicatedTopic(rf, minIsr - 1)).map((f) => f.message).join('\n')).toContain(below);
+    });
+
+    it('finds HDFS replicated once less than the environment asks', () => {
+      expect(findingsIn('DL-HDFS-003', replicatedHdfs(env.hdfs.dfsReplication - 1)).map((f) => f.message).join('\n')).toContain(
+        `below hdfs.dfsReplication (${env.hdfs.dfsReplication}) of environment '${name}'`,
+      );
+    });
   });
 
   it('checks only containers this repository defines, not operator-owned custom resources', () => {
@@ -421,7 +467,7 @@ describe('manifest and environment rules', () => {
 
   it('names the environment, the file and the object in a finding', () => {
     const [finding] = findingsOf(RULES.find((r) => r.id === 'DL-NS-003')!, set(namespace('kafka')));
-    expect(finding).toMatchObject({ environment: 'prod', location: 'k8s/rendered/prod/fixture/namespace--kafka.yaml', subject: 'Namespace/kafka', ruleId: 'DL-NS-003' });
+    expect(finding).toMatchObject({ environment: LIVE.name, location: `k8s/rendered/${LIVE.name}/fixture/namespace--kafka.yaml`, subject: 'Namespace/kafka', ruleId: 'DL-NS-003' });
   });
 
   it.each([

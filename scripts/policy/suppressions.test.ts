@@ -1,10 +1,14 @@
 import { describe, expect, it } from 'vitest';
 import { loadEnvironments } from '../../environments/load';
+import { fixtureEnvironment, fixtureEnvironments } from '../fixtures/environments';
 import { evaluate } from './engine';
 import type { KubeObject, ManifestRule, SynthesizedOutput, TerraformJson, TerraformRule } from './rule';
 import { manifestSuppressions, suppressionProblem, terraformSuppressions } from './suppressions';
 
-const prod = (await loadEnvironments()).find((env) => env.name === 'prod')!;
+// Suppressions do not depend on the environment's values: one fixture environment is the context.
+const env = fixtureEnvironment('live');
+/** The fixture environments and the project's own, however many and however named. */
+const every = [...fixtureEnvironments(), ...(await loadEnvironments())];
 
 // Two toy rules, so that these tests are about suppressions and not about any real rule.
 const noDanger: TerraformRule = {
@@ -28,9 +32,9 @@ const noDangerousObjects: ManifestRule = {
 const RULES = [noDanger, noDangerousObjects];
 
 const REASON = 'It is dangerous on purpose, for this test only.';
-const run = (output: Partial<SynthesizedOutput>) => evaluate(RULES, { stacks: [], manifests: [], ...output }, [prod]);
+const run = (output: Partial<SynthesizedOutput>) => evaluate(RULES, { stacks: [], manifests: [], ...output }, [env]);
 const stackWith = (things: Record<string, object>): SynthesizedOutput['stacks'] => [
-  { environment: 'prod', name: 'prod-fixture', file: 'fixture', json: { resource: { aws_thing: things } } as TerraformJson },
+  { environment: env.name, name: `${env.name}-fixture`, file: 'fixture', json: { resource: { aws_thing: things } } as TerraformJson },
 ];
 const thing = (annotations: Record<string, string> | undefined, dangerous = true): KubeObject => ({
   kind: 'Thing',
@@ -38,7 +42,7 @@ const thing = (annotations: Record<string, string> | undefined, dangerous = true
   spec: { dangerous },
 });
 const manifestsWith = (...objects: KubeObject[]): SynthesizedOutput['manifests'] =>
-  objects.map((object, index) => ({ environment: 'prod', file: `k8s/rendered/prod/x/thing-${index}.yaml`, object }));
+  objects.map((object, index) => ({ environment: env.name, file: `k8s/rendered/${env.name}/x/thing-${index}.yaml`, object }));
 
 describe('suppressions in Terraform metadata', () => {
   it('excuses the finding of the named rule on that resource, written as a map of IDs to reasons', () => {
@@ -101,7 +105,7 @@ describe('suppressions in manifest annotations', () => {
     ]);
     const result = run({ manifests: manifestsWith(thing({ 'driftless.io/suppress': `DL-TEST-002: ${REASON}` })) });
     expect(result.findings).toEqual([]);
-    expect(result.suppressed).toEqual([expect.objectContaining({ ruleId: 'DL-TEST-002', subject: 'Thing/n/t', location: 'k8s/rendered/prod/x/thing-0.yaml', reason: REASON })]);
+    expect(result.suppressed).toEqual([expect.objectContaining({ ruleId: 'DL-TEST-002', subject: 'Thing/n/t', location: `k8s/rendered/${env.name}/x/thing-0.yaml`, reason: REASON })]);
   });
 
   it('rejects an entry without a rule ID', () => {
@@ -113,6 +117,25 @@ describe('suppressions in manifest annotations', () => {
     const result = run({ manifests: manifestsWith(thing({ 'driftless.io/suppress': 'DL-TEST-002: ok' })) });
     expect(result.suppressed).toEqual([]);
     expect(result.findings.map((f) => f.ruleId).sort()).toEqual(['DL-POLICY-001', 'DL-TEST-002']);
+  });
+});
+
+describe('suppressions in every environment', () => {
+
+  it.each(every.map((each) => [each.name, each] as const))('excuse and reject alike in %s', (name, each) => {
+    const output: SynthesizedOutput = {
+      stacks: [{ environment: name, name: `${name}-fixture`, file: 'fixture', json: { resource: { aws_thing: { a: { dangerous: true, '//': { suppressions: { 'DL-TEST-001': REASON } } }, b: { dangerous: true, '//': { suppressions: { 'DL-TEST-001': 'Short.' } } } } } } }],
+      manifests: [{ environment: name, file: `k8s/rendered/${name}/x/thing.yaml`, object: thing({ 'driftless.io/suppress': `DL-TEST-002: ${REASON}` }) }],
+    };
+    const result = evaluate(RULES, output, [each]);
+    expect(result.suppressed.map((f) => [f.environment, f.ruleId, f.subject])).toEqual([
+      [name, 'DL-TEST-001', 'aws_thing.a'],
+      [name, 'DL-TEST-002', 'Thing/n/t'],
+    ]);
+    expect(result.findings.map((f) => [f.environment, f.ruleId, f.subject])).toEqual([
+      [name, 'DL-POLICY-001', 'aws_thing.b'],
+      [name, 'DL-TEST-001', 'aws_thing.b'],
+    ]);
   });
 });
 

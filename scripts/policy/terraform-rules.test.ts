@@ -1,15 +1,23 @@
 import { describe, expect, it } from 'vitest';
 import { loadEnvironments } from '../../environments/load';
-import type { EnvironmentName } from '../../environments/schema';
+import { bucketName, clusterName, pipelineRoleName, PROJECT } from '../../environments/naming';
+import type { Environment, EnvironmentName } from '../../environments/schema';
+import { fixtureEnvironment, fixtureEnvironments } from '../fixtures/environments';
 import { evaluate } from './engine';
 import type { Block, Rule, TerraformJson } from './rule';
 import { RULES } from './rules';
 
 // Each Terraform rule runs alone over a one-stack fixture: a passing one (no finding of the rule) and at least
-// one failing one (a finding of the rule whose message contains the expected text).
+// one failing one (a finding of the rule whose message contains the expected text). The environment is a fixture
+// (live, a production environment, unless said otherwise); how the rules that read an environment's values treat
+// the project's own environments is checked as a property.
 
-const environments = await loadEnvironments();
+const environments = fixtureEnvironments();
 const envNamed = (name: EnvironmentName) => environments.find((env) => env.name === name)!;
+const LIVE = fixtureEnvironment('live');
+const LAB = fixtureEnvironment('lab');
+/** The fixture environments and the project's own, however many and however named. */
+const every = [...environments, ...(await loadEnvironments())];
 
 type Resources = Record<string, Record<string, Block>>;
 interface Fixture {
@@ -24,14 +32,13 @@ interface RuleFixtures {
 const clone = <T>(value: T): T => structuredClone(value);
 const stack = (resource: Resources, provider?: TerraformJson['provider']): TerraformJson => ({ resource, ...(provider ? { provider } : {}) });
 
-/** Runs one rule over one stack of one environment (prod unless said otherwise). */
-function findingsOf(rule: Rule, fixture: Fixture) {
-  const env = envNamed(fixture.env ?? 'prod');
+/** Runs one rule over one stack of one environment (live unless said otherwise). */
+function findingsOf(rule: Rule, fixture: Fixture, env: Environment = envNamed(fixture.env ?? LIVE.name)) {
   return evaluate([rule], { stacks: [{ environment: env.name, name: `${env.name}-fixture`, file: 'fixture', json: fixture.json }], manifests: [] }, [env]).findings;
 }
 
 // A bucket with every control, which each failing fixture breaks in one way.
-const BUCKET = 'driftless-prod-raw-333333333333-eu-central-1';
+const BUCKET = bucketName(LIVE, 'raw');
 const REF = '${aws_s3_bucket.b.id}';
 const tlsDeny = {
   Sid: 'DenyInsecureTransport',
@@ -49,7 +56,7 @@ const goodBucket = (): Resources => ({
   },
   aws_s3_bucket_public_access_block: { p: { bucket: REF, block_public_acls: true, block_public_policy: true, ignore_public_acls: true, restrict_public_buckets: true } },
   aws_s3_bucket_policy: { pol: { bucket: REF, policy: JSON.stringify({ Version: '2012-10-17', Statement: [tlsDeny] }) } },
-  aws_s3_bucket_logging: { l: { bucket: REF, target_bucket: 'driftless-prod-logs', target_prefix: `${BUCKET}/` } },
+  aws_s3_bucket_logging: { l: { bucket: REF, target_bucket: bucketName(LIVE, 'logs'), target_prefix: `${BUCKET}/` } },
   aws_s3_bucket_lifecycle_configuration: {
     lc: {
       bucket: REF,
@@ -69,9 +76,9 @@ const bucketWith = (edit: (r: Resources) => void): TerraformJson => {
 
 const goodKey = (): Resources => ({ aws_kms_key: { k: { enable_key_rotation: true, deletion_window_in_days: 30, lifecycle: { prevent_destroy: true } } } });
 
-const CLUSTER_ARN = 'arn:aws:eks:eu-central-1:333333333333:cluster/driftless-prod';
+const CLUSTER_ARN = `arn:aws:eks:${LIVE.aws.region}:${LIVE.aws.accountId}:cluster/${clusterName(LIVE.name)}`;
 const goodCluster = (): Block => ({
-  name: 'driftless-prod',
+  name: clusterName(LIVE.name),
   version: '1.34',
   vpc_config: { endpoint_private_access: true, endpoint_public_access: false, subnet_ids: '${data.aws_subnets.private.ids}' },
   encryption_config: { resources: ['secrets'], provider: { key_arn: '${aws_kms_key.secrets.arn}' } },
@@ -86,9 +93,10 @@ const clusterWith = (edit: (c: Record<string, any>) => void): TerraformJson => {
 };
 
 const goodTemplate = (): Block => ({
-  name: 'driftless-prod-general',
+  name: `${clusterName(LIVE.name)}-general`,
   metadata_options: { http_endpoint: 'enabled', http_tokens: 'required', http_put_response_hop_limit: 1 },
-  block_device_mappings: [{ device_name: '/dev/xvda', ebs: { volume_size: 200, volume_type: 'gp3', encrypted: 'true' } }],
+  // EC2 takes a device by its short name (xvdh) as well as by its full path.
+  block_device_mappings: [{ device_name: 'xvdh', ebs: { volume_size: 200, volume_type: 'gp3', encrypted: 'true' } }],
 });
 const templateWith = (edit: (t: Record<string, any>) => void): TerraformJson => {
   const template = clone(goodTemplate()) as Record<string, any>;
@@ -97,7 +105,7 @@ const templateWith = (edit: (t: Record<string, any>) => void): TerraformJson => 
 };
 
 const goodNetwork = (): Resources => ({
-  aws_vpc: { vpc: { cidr_block: '10.30.0.0/16' } },
+  aws_vpc: { vpc: { cidr_block: LIVE.network.vpcCidr } },
   aws_flow_log: { fl: { vpc_id: '${aws_vpc.vpc.id}', traffic_type: 'ALL', log_destination: '${aws_cloudwatch_log_group.fl.arn}' } },
   aws_default_security_group: { dsg: { vpc_id: '${aws_vpc.vpc.id}', ingress: [], egress: [] } },
 });
@@ -108,11 +116,11 @@ const networkWith = (edit: (r: Resources) => void): TerraformJson => {
 };
 
 const policy = (...statements: object[]) => ({ aws_iam_role_policy: { p: { role: '${aws_iam_role.r.id}', name: 'workload', policy: JSON.stringify({ Version: '2012-10-17', Statement: statements }) } } });
-const readObjects = { Sid: 'ReadObjects', Effect: 'Allow', Action: ['s3:GetObject'], Resource: [`arn:aws:s3:::${BUCKET}/sales/*`] };
+const readObjects = { Sid: 'ReadObjects', Effect: 'Allow', Action: ['s3:GetObject'], Resource: [`arn:aws:s3:::${BUCKET}/ledger/*`] };
 const podIdentityTrust = (condition: object) => ({
   aws_iam_role: {
     r: {
-      name: 'driftless-prod-pipeline-x',
+      name: pipelineRoleName(LIVE.name, 'x'),
       assume_role_policy: JSON.stringify({
         Version: '2012-10-17',
         Statement: [{ Effect: 'Allow', Principal: { Service: 'pods.eks.amazonaws.com' }, Action: ['sts:AssumeRole', 'sts:TagSession'], Condition: condition }],
@@ -129,8 +137,10 @@ const scopedCondition = {
 };
 const attachment = (policyArn: string) => ({ aws_iam_role_policy_attachment: { a: { role: '${aws_iam_role.r.name}', policy_arn: policyArn } } });
 
-const provider = (tags: Record<string, string>) => ({ aws: [{ region: 'eu-central-1', allowed_account_ids: ['333333333333'], default_tags: [{ tags }] }] });
-const PROD_TAGS = { environment: 'prod', owner: 'data-platform', 'cost-centre': 'CC-1001', 'managed-by': 'driftless' };
+const provider = (tags: Record<string, string>) => ({ aws: [{ region: LIVE.aws.region, allowed_account_ids: [LIVE.aws.accountId], default_tags: [{ tags }] }] });
+const LIVE_TAGS = { environment: LIVE.name, owner: LIVE.tags.owner, 'cost-centre': LIVE.tags.costCentre, 'managed-by': PROJECT };
+/** A log group ARN in the fixture environment's account and region. */
+const logGroup = `arn:aws:logs:${LIVE.aws.region}:${LIVE.aws.accountId}:log-group:x`;
 
 const FIXTURES: Record<string, RuleFixtures> = {
   'DL-S3-001': {
@@ -189,25 +199,25 @@ const FIXTURES: Record<string, RuleFixtures> = {
   },
   'DL-DATA-001': {
     pass: { json: stack(goodBucket()) },
-    fail: [{ name: 'force_destroy in prod', json: bucketWith((r) => ((r.aws_s3_bucket!.b as any).force_destroy = true)), message: `bucket ${BUCKET} has force_destroy although environment 'prod' retains data` }],
+    fail: [{ name: 'force_destroy where data is kept', json: bucketWith((r) => ((r.aws_s3_bucket!.b as any).force_destroy = true)), message: `bucket ${BUCKET} has force_destroy although environment '${LIVE.name}' retains data` }],
   },
   'DL-DATA-002': {
     pass: { json: stack({ ...goodBucket(), ...goodKey() }) },
     fail: [
-      { name: 'a prod bucket without prevent_destroy', json: bucketWith((r) => delete (r.aws_s3_bucket!.b as any).lifecycle), message: `bucket ${BUCKET} lacks lifecycle prevent_destroy although environment 'prod' retains data` },
-      { name: 'a prod key without prevent_destroy', json: stack({ aws_kms_key: { k: { enable_key_rotation: true, lifecycle: { prevent_destroy: false } } } }), message: 'the key lacks lifecycle prevent_destroy' },
+      { name: 'a bucket without prevent_destroy where data is kept', json: bucketWith((r) => delete (r.aws_s3_bucket!.b as any).lifecycle), message: `bucket ${BUCKET} lacks lifecycle prevent_destroy although environment '${LIVE.name}' retains data` },
+      { name: 'a key without prevent_destroy where data is kept', json: stack({ aws_kms_key: { k: { enable_key_rotation: true, lifecycle: { prevent_destroy: false } } } }), message: 'the key lacks lifecycle prevent_destroy' },
     ],
   },
   'DL-DATA-003': {
     pass: { json: stack({ aws_eks_cluster: { cluster: goodCluster() } }) },
-    fail: [{ name: 'no deletion protection in prod', json: clusterWith((c) => (c.deletion_protection = false)), message: "has no deletion protection although environment 'prod' retains data" }],
+    fail: [{ name: 'no deletion protection where data is kept', json: clusterWith((c) => (c.deletion_protection = false)), message: `has no deletion protection although environment '${LIVE.name}' retains data` }],
   },
   'DL-EKS-001': {
     pass: { json: stack({ aws_eks_cluster: { cluster: goodCluster() } }) },
     fail: [
-      { name: 'public endpoint in prod', json: clusterWith((c) => (c.vpc_config.endpoint_public_access = true)), message: "has a public API endpoint although environment 'prod' requires a private one" },
-      { name: 'public endpoint open to the internet in dev', env: 'dev', json: clusterWith((c) => (c.vpc_config = { endpoint_private_access: true, endpoint_public_access: true, public_access_cidrs: ['0.0.0.0/0'] })), message: 'open to 0.0.0.0/0' },
-      { name: 'public endpoint without an allow list in dev', env: 'dev', json: clusterWith((c) => (c.vpc_config = { endpoint_private_access: true })), message: 'open to 0.0.0.0/0 (no public_access_cidrs)' },
+      { name: 'public endpoint where a private one is required', json: clusterWith((c) => (c.vpc_config.endpoint_public_access = true)), message: `has a public API endpoint although environment '${LIVE.name}' requires a private one` },
+      { name: 'public endpoint open to the internet where one is allowed', env: LAB.name, json: clusterWith((c) => (c.vpc_config = { endpoint_private_access: true, endpoint_public_access: true, public_access_cidrs: ['0.0.0.0/0'] })), message: 'open to 0.0.0.0/0' },
+      { name: 'public endpoint without an allow list where one is allowed', env: LAB.name, json: clusterWith((c) => (c.vpc_config = { endpoint_private_access: true })), message: 'open to 0.0.0.0/0 (no public_access_cidrs)' },
     ],
   },
   'DL-EKS-002': {
@@ -241,7 +251,7 @@ const FIXTURES: Record<string, RuleFixtures> = {
   'DL-EC2-002': {
     pass: { json: stack({ aws_launch_template: { lt: goodTemplate() } }) },
     fail: [
-      { name: 'an unencrypted volume', json: templateWith((t) => (t.block_device_mappings[0].ebs.encrypted = 'false')), message: 'does not encrypt the volume /dev/xvda' },
+      { name: 'an unencrypted volume', json: templateWith((t) => (t.block_device_mappings[0].ebs.encrypted = 'false')), message: 'does not encrypt the volume xvdh' },
       { name: 'no volumes declared', json: templateWith((t) => delete t.block_device_mappings), message: 'declares no block device mapping' },
     ],
   },
@@ -267,10 +277,10 @@ const FIXTURES: Record<string, RuleFixtures> = {
     ],
   },
   'DL-IAM-001': {
-    pass: { json: stack({ ...policy(readObjects, { Effect: 'Allow', Action: ['logs:PutLogEvents'], Resource: 'arn:aws:logs:eu-central-1:333333333333:log-group:x:*' }) }) },
+    pass: { json: stack({ ...policy(readObjects, { Effect: 'Allow', Action: ['logs:PutLogEvents'], Resource: `${logGroup}:*` }) }) },
     fail: [
       { name: "Action '*'", json: stack(policy({ Sid: 'Everything', Effect: 'Allow', Action: '*', Resource: '*' })), message: "statement 'Everything' allows the wildcard action '*'" },
-      { name: 'a service wildcard', json: stack(policy({ Effect: 'Allow', Action: ['logs:Put*'], Resource: 'arn:aws:logs:eu-central-1:333333333333:log-group:x' })), message: "statement 0 allows the wildcard action 'logs:Put*'" },
+      { name: 'a service wildcard', json: stack(policy({ Effect: 'Allow', Action: ['logs:Put*'], Resource: logGroup })), message: "statement 0 allows the wildcard action 'logs:Put*'" },
       { name: 'NotAction', json: stack(policy({ Effect: 'Allow', NotAction: ['iam:*'], Resource: 'arn:aws:s3:::x' })), message: 'allows every action except iam:*' },
       { name: 'a policy the gate cannot read', json: stack({ aws_iam_policy: { p: { policy: '${data.aws_iam_policy_document.p.json}' } } }), message: 'is a Terraform expression' },
     ],
@@ -279,7 +289,7 @@ const FIXTURES: Record<string, RuleFixtures> = {
     pass: { json: stack({ ...policy(readObjects), aws_s3_bucket_policy: { pol: { bucket: REF, policy: JSON.stringify({ Statement: [tlsDeny] }) } } }) },
     fail: [
       { name: 's3:* on a bucket', json: stack(policy({ Sid: 'All', Effect: 'Allow', Action: 's3:*', Resource: `arn:aws:s3:::${BUCKET}/*` })), message: "statement 'All' allows the S3 wildcard 's3:*'" },
-      { name: 's3:Get* in a bucket policy', json: stack({ aws_s3_bucket_policy: { pol: { bucket: REF, policy: JSON.stringify({ Statement: [{ Effect: 'Allow', Principal: { AWS: 'arn:aws:iam::333333333333:root' }, Action: ['s3:Get*'], Resource: `arn:aws:s3:::${BUCKET}/*` }] }) } } }), message: "allows the S3 wildcard 's3:Get*'" },
+      { name: 's3:Get* in a bucket policy', json: stack({ aws_s3_bucket_policy: { pol: { bucket: REF, policy: JSON.stringify({ Statement: [{ Effect: 'Allow', Principal: { AWS: `arn:aws:iam::${LIVE.aws.accountId}:root` }, Action: ['s3:Get*'], Resource: `arn:aws:s3:::${BUCKET}/*` }] }) } } }), message: "allows the S3 wildcard 's3:Get*'" },
     ],
   },
   'DL-IAM-003': {
@@ -298,7 +308,7 @@ const FIXTURES: Record<string, RuleFixtures> = {
     ],
   },
   'DL-IAM-005': {
-    pass: { json: stack(attachment('arn:aws:iam::333333333333:policy/driftless-prod-reader')) },
+    pass: { json: stack(attachment(`arn:aws:iam::${LIVE.aws.accountId}:policy/${PROJECT}-${LIVE.name}-reader`)) },
     fail: [{ name: 'an AWS managed policy', json: stack(attachment('arn:aws:iam::aws:policy/AmazonEKS_CNI_Policy')), message: 'attaches the AWS managed policy AmazonEKS_CNI_Policy' }],
   },
   'DL-IAM-006': {
@@ -309,11 +319,11 @@ const FIXTURES: Record<string, RuleFixtures> = {
     ],
   },
   'DL-TAG-001': {
-    pass: { json: stack({}, provider(PROD_TAGS)) },
+    pass: { json: stack({}, provider(LIVE_TAGS)) },
     fail: [
-      { name: 'no owner tag', json: stack({}, provider({ ...PROD_TAGS, owner: '' })), message: 'the provider does not tag resources with owner' },
-      { name: 'no default tags', json: stack({}, { aws: [{ region: 'eu-central-1' }] }), message: 'does not tag resources with environment, owner, cost-centre, managed-by' },
-      { name: "another environment's tag", json: stack({}, provider({ ...PROD_TAGS, environment: 'dev' })), message: `tags resources with environment "dev", not 'prod'` },
+      { name: 'no owner tag', json: stack({}, provider({ ...LIVE_TAGS, owner: '' })), message: 'the provider does not tag resources with owner' },
+      { name: 'no default tags', json: stack({}, { aws: [{ region: LIVE.aws.region }] }), message: 'does not tag resources with environment, owner, cost-centre, managed-by' },
+      { name: "another environment's tag", json: stack({}, provider({ ...LIVE_TAGS, environment: LAB.name })), message: `tags resources with environment "${LAB.name}", not '${LIVE.name}'` },
     ],
   },
   'DL-HELM-001': {
@@ -356,9 +366,54 @@ describe('Terraform rules', () => {
   });
 
   it('does not require data protection where the environment does not retain data', () => {
-    const dev = (json: TerraformJson) => findingsOf(RULES.find((r) => r.id === 'DL-DATA-002')!, { env: 'dev', json });
-    expect(dev(bucketWith((r) => delete (r.aws_s3_bucket!.b as any).lifecycle))).toEqual([]);
-    expect(findingsOf(RULES.find((r) => r.id === 'DL-DATA-001')!, { env: 'dev', json: bucketWith((r) => ((r.aws_s3_bucket!.b as any).force_destroy = true)) })).toEqual([]);
+    expect(LAB.retainData).toBe(false);
+    const lab = (json: TerraformJson) => findingsOf(RULES.find((r) => r.id === 'DL-DATA-002')!, { env: LAB.name, json });
+    expect(lab(bucketWith((r) => delete (r.aws_s3_bucket!.b as any).lifecycle))).toEqual([]);
+    expect(findingsOf(RULES.find((r) => r.id === 'DL-DATA-001')!, { env: LAB.name, json: bucketWith((r) => ((r.aws_s3_bucket!.b as any).force_destroy = true)) })).toEqual([]);
+  });
+
+  describe.each(every.map((env) => [env.name, env] as const))('in environment %s', (name, env) => {
+    const findingsIn = (id: string, json: TerraformJson) => findingsOf(RULES.find((r) => r.id === id)!, { json }, env);
+    const bucket = bucketName(env, 'raw');
+    const envBucketWith = (edit: (r: Resources) => void) =>
+      bucketWith((r) => {
+        (r.aws_s3_bucket!.b as any).bucket = bucket;
+        edit(r);
+      });
+
+    it('requires force_destroy off, prevent_destroy and deletion protection exactly where the environment retains data', () => {
+      const retained = env.retainData ? `although environment '${name}' retains data` : undefined;
+      const messages = (id: string, json: TerraformJson) => findingsIn(id, json).map((f) => f.message).join('\n');
+      const forceDestroy = messages('DL-DATA-001', envBucketWith((r) => ((r.aws_s3_bucket!.b as any).force_destroy = true)));
+      const noPreventDestroy = messages('DL-DATA-002', envBucketWith((r) => delete (r.aws_s3_bucket!.b as any).lifecycle));
+      const noProtection = messages('DL-DATA-003', clusterWith((c) => (c.deletion_protection = false)));
+      if (retained === undefined) {
+        expect([forceDestroy, noPreventDestroy, noProtection]).toEqual(['', '', '']);
+      } else {
+        expect(forceDestroy).toContain(`bucket ${bucket} has force_destroy ${retained}`);
+        expect(noPreventDestroy).toContain(`bucket ${bucket} lacks lifecycle prevent_destroy ${retained}`);
+        expect(noProtection).toContain(`has no deletion protection ${retained}`);
+      }
+      for (const id of ['DL-DATA-001', 'DL-DATA-002']) expect(findingsIn(id, envBucketWith(() => undefined)), id).toEqual([]);
+    });
+
+    it('requires a private API endpoint exactly where the environment asks for one, and never accepts one open to 0.0.0.0/0', () => {
+      const allowed = clusterWith((c) => (c.vpc_config = { endpoint_private_access: true, endpoint_public_access: true, public_access_cidrs: ['203.0.113.0/24'] }));
+      const open = clusterWith((c) => (c.vpc_config = { endpoint_private_access: true, endpoint_public_access: true, public_access_cidrs: ['0.0.0.0/0'] }));
+      const messages = (json: TerraformJson) => findingsIn('DL-EKS-001', json).map((f) => f.message).join('\n');
+      expect(messages(clusterWith(() => undefined))).toBe('');
+      if (env.cluster.privateEndpoint) expect(messages(allowed)).toContain(`has a public API endpoint although environment '${name}' requires a private one`);
+      else expect(messages(allowed)).toBe('');
+      expect(messages(open)).not.toBe('');
+    });
+
+    it("accepts the provider's tags for this environment and finds another environment's", () => {
+      const tags = { ...LIVE_TAGS, environment: name };
+      expect(findingsIn('DL-TAG-001', stack({}, provider(tags)))).toEqual([]);
+      expect(findingsIn('DL-TAG-001', stack({}, provider({ ...tags, environment: `${name}-other` }))).map((f) => f.message)).toEqual([
+        `the provider tags resources with environment "${name}-other", not '${name}'`,
+      ]);
+    });
   });
 
   it('finds bucket controls that name the bucket literally instead of referencing it', () => {
@@ -368,7 +423,7 @@ describe('Terraform rules', () => {
 
   it('names the environment, the stack and the resource address in a finding, with the hint', () => {
     const [finding] = findingsOf(RULES.find((r) => r.id === 'DL-S3-003')!, { json: bucketWith((r) => delete r.aws_s3_bucket_public_access_block) });
-    expect(finding).toMatchObject({ environment: 'prod', location: 'prod-fixture', subject: 'aws_s3_bucket.b', ruleId: 'DL-S3-003', severity: 'error' });
+    expect(finding).toMatchObject({ environment: LIVE.name, location: `${LIVE.name}-fixture`, subject: 'aws_s3_bucket.b', ruleId: 'DL-S3-003', severity: 'error' });
     expect(finding!.hint).toContain('aws_s3_bucket_public_access_block');
   });
 });
