@@ -4,8 +4,12 @@
  */
 import { execFileSync, spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { chmodSync, existsSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { chmodSync, cpSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join, relative } from 'node:path';
+import { environmentNames } from '../environments/load';
+import { RUNTIME_FOLDER } from '../pipelines/job-code';
+import { environmentFileText, FIXTURE_INPUTS } from './fixtures/environments';
+import { FIXTURE_PIPELINES_DIR } from './fixtures/pipelines';
 import { copyProject } from './project-copy';
 
 const GIT_IDENTITY = ['-c', 'user.name=driftless tests', '-c', 'user.email=tests@driftless.invalid', '-c', 'commit.gpgsign=false'];
@@ -26,6 +30,28 @@ export function throwawayRepository(dir: string, prepare: (dir: string) => void 
   // The node_modules link is not a folder to Git, so the `node_modules/` rule of .gitignore misses it.
   writeFileSync(join(dir, '.git', 'info', 'exclude'), '/node_modules\n');
   commitAll(dir, 'base');
+}
+
+/**
+ * Copies the project to `dir` (node_modules linked) with the fixture environments (lab, trial, live) and the fixture
+ * pipelines (clicks, ledger, readings) in place of the project's own, so that a script run there depends on no value
+ * a team sets in environments/ or pipelines/. The rendered output of the project's environments stays until a synth.
+ */
+export function fixtureProject(dir: string): void {
+  copyProject(dir);
+  const environments = join(dir, 'environments');
+  for (const name of environmentNames(environments)) rmSync(join(environments, `${name}.ts`));
+  for (const [name, input] of Object.entries(FIXTURE_INPUTS)) writeFileSync(join(environments, `${name}.ts`), environmentFileText(input));
+  const pipelines = join(dir, 'pipelines');
+  for (const entry of readdirSync(pipelines, { withFileTypes: true })) {
+    if (entry.isDirectory() && !entry.name.startsWith('.') && entry.name !== RUNTIME_FOLDER) rmSync(join(pipelines, entry.name), { recursive: true });
+  }
+  for (const folder of readdirSync(FIXTURE_PIPELINES_DIR)) {
+    cpSync(join(FIXTURE_PIPELINES_DIR, folder), join(pipelines, folder), { recursive: true });
+    // The specs import the schema from where they are kept; in pipelines/ it sits one folder up.
+    const spec = join(pipelines, folder, 'pipeline.ts');
+    writeFileSync(spec, readFileSync(spec, 'utf8').replace(/from '(\.\.\/)+pipelines\/schema'/, "from '../schema'"));
+  }
 }
 
 /** Commits everything in the working tree of `dir`. */
