@@ -11,8 +11,8 @@
  *
  * A pipeline copy changes `name`, `description` ('Copy of <from>: …') and what no two pipelines may share: its
  * Kafka topics (source '<name>', sink '<name>-out', dead letters '<name>.dlq') and the places it writes (the last
- * segment of an S3 sink or dead-letter prefix, or of an HDFS sink path, becomes <name>: 'daily-sales/' → '<name>/',
- * 'errors/daily-sales/' → 'errors/<name>/', '/data/temperature' → '/data/<name>'). An S3 source and the reference
+ * segment of an S3 sink or dead-letter prefix, or of an HDFS sink path, becomes <name>: '<from>/' → '<name>/',
+ * 'errors/<from>/' → 'errors/<name>/', '/data/<from>' → '/data/<name>'). An S3 source and the reference
  * tables are read, not written, and are kept. pipeline.ts is edited in place, value by value, so that its comments
  * and layout stay; the other files are copied as they are.
  */
@@ -316,7 +316,7 @@ export function pipelineChanges(source: Pipeline, name: string): Change[] {
   return changes;
 }
 
-/** `path` ('errors/daily-sales/', '/data/temperature') with its last segment replaced by `name`. */
+/** `path` ('errors/<from>/', '/data/<from>') with its last segment replaced by `name`. */
 const lastSegment = (path: string, name: string): string => path.replace(/[^/]+(\/?)$/, `${name}$1`);
 
 function withValue(spec: Record<string, unknown>, field: string, value: string): Record<string, unknown> {
