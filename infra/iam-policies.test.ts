@@ -1,6 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { loadEnvironments } from '../environments/load';
 import { loadPipelines } from '../pipelines/load';
+import { fixtureEnvironments } from '../scripts/fixtures/environments';
+import { fixturePipelines } from '../scripts/fixtures/pipelines';
 import { synthesizeStacks } from './synthesized-stacks';
 
 /** Where policy documents live in Terraform JSON: resource type → argument. */
@@ -46,11 +48,14 @@ describe('policyFindings', () => {
   });
 });
 
-const environments = await loadEnvironments();
-const pipelines = await loadPipelines();
+// The team's environments with its pipelines, and the fixture environments with the fixture pipelines.
+const cases = [
+  { environments: await loadEnvironments(), pipelines: await loadPipelines() },
+  { environments: fixtureEnvironments(), pipelines: await fixturePipelines() },
+].flatMap(({ environments, pipelines }) => environments.map((env) => ({ env, pipelines })));
 
 describe('every IAM policy document in every stack', () => {
-  const documents = environments.flatMap((env) =>
+  const documents = cases.flatMap(({ env, pipelines }) =>
     [...synthesizeStacks(env, pipelines)].flatMap(([stackName, stack]) =>
       Object.entries(POLICY_ARGUMENTS).flatMap(([type, argument]) =>
         Object.entries(stack.resources(type))
@@ -60,10 +65,16 @@ describe('every IAM policy document in every stack', () => {
     ),
   );
 
-  it('are found (roles, inline policies and bucket policies in every environment)', () => {
-    for (const env of environments) {
+  it('are found (roles, inline policies and bucket policies in every environment, a role per pipeline)', () => {
+    for (const { env, pipelines } of cases) {
       for (const type of ['aws_iam_role', 'aws_iam_role_policy', 'aws_s3_bucket_policy']) {
         expect(documents.some((d) => d.where.startsWith(`${env.name}-`) && d.where.includes(` ${type}.`)), `${env.name} ${type}`).toBe(true);
+      }
+      for (const pipeline of pipelines) {
+        for (const type of ['aws_iam_role', 'aws_iam_role_policy']) {
+          const where = `${env.name}-cluster ${type}.pipeline-${pipeline.name}-role_`;
+          expect(documents.filter((d) => d.where.startsWith(where)), `${env.name} ${type} of ${pipeline.name}`).toHaveLength(1);
+        }
       }
     }
   });

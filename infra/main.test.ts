@@ -1,12 +1,17 @@
 import { describe, expect, it } from 'vitest';
 import { loadEnvironments } from '../environments/load';
 import { loadPipelines } from '../pipelines/load';
+import { FIXTURE_INPUTS, fixtureEnvironment, fixtureEnvironments } from '../scripts/fixtures/environments';
+import { fixturePipelines } from '../scripts/fixtures/pipelines';
 import { stackOf, synthesizeStacks } from './synthesized-stacks';
 
-const environments = await loadEnvironments();
-const pipelines = await loadPipelines();
+// The team's environments with its pipelines, and the fixture environments with the fixture pipelines.
+const cases = [
+  { environments: await loadEnvironments(), pipelines: await loadPipelines() },
+  { environments: fixtureEnvironments(), pipelines: await fixturePipelines() },
+].flatMap(({ environments, pipelines }) => environments.map((env) => ({ env, pipelines })));
 
-describe.each(environments)('the $name stacks', (env) => {
+describe.each(cases)('the $env.name stacks', ({ env, pipelines }) => {
   const stacks = synthesizeStacks(env, pipelines);
 
   it('are the four stacks, each depending on the one applied before it', () => {
@@ -49,18 +54,23 @@ describe.each(environments)('the $name stacks', (env) => {
   });
 });
 
-describe('the shipped environments', () => {
-  it('show both state setups: dev local, staging and prod in S3', () => {
-    expect(environments.map((env) => [env.name, env.aws.stateBucket !== undefined])).toEqual([
-      ['dev', false],
-      ['staging', true],
-      ['prod', true],
-    ]);
+describe('state', () => {
+  it('is a relative local file per stack for an environment without a state bucket', () => {
+    const lab = fixtureEnvironment('lab');
+    expect(FIXTURE_INPUTS.lab.aws).not.toHaveProperty('stateBucket');
+    expect(stackOf(synthesizeStacks(lab, []), 'lab', 'data-lake').json.terraform.backend).toEqual({ local: { path: '../../../terraform.lab-data-lake.tfstate' } });
+  });
+
+  it('is a key per stack in the state bucket of an environment that has one, encrypted and locked', () => {
+    const trial = fixtureEnvironment('trial');
+    expect(stackOf(synthesizeStacks(trial, []), 'trial', 'data-lake').json.terraform.backend).toEqual({
+      s3: { bucket: FIXTURE_INPUTS.trial.aws.stateBucket, key: 'driftless/trial-data-lake.tfstate', region: FIXTURE_INPUTS.trial.aws.region, encrypt: true, use_lockfile: true },
+    });
   });
 });
 
 describe('stack lookup', () => {
   it('fails loudly for a stack that does not exist', () => {
-    expect(() => stackOf(synthesizeStacks(environments[0]!, []), 'dev', 'nothing')).toThrow('no stack dev-nothing');
+    expect(() => stackOf(synthesizeStacks(fixtureEnvironment('lab'), []), 'lab', 'nothing')).toThrow('no stack lab-nothing');
   });
 });

@@ -29,19 +29,24 @@ export interface SynthesizedStack {
  */
 export function synthesizeStacks(env: Environment, pipelines: readonly Pipeline[]): Map<string, SynthesizedStack> {
   const app = Testing.app();
-  addEnvironmentStacks(app, env, pipelines);
-  const stacks = app.node.children.filter((c): c is TerraformStack => 'dependencies' in c);
-  // Testing.app() makes a temporary output folder that nothing else removes.
-  onExit(() => rmSync(app.outdir, { recursive: true, force: true }));
-  return new Map(
-    stacks.map((construct) => {
-      const json = JSON.parse(Testing.synth(construct, true)) as SynthesizedStack['json'];
-      return [
-        construct.node.id,
-        { construct, json, resources: (type) => json.resource?.[type] ?? {}, dataSources: (type) => json.data?.[type] ?? {} },
-      ];
-    }),
-  );
+  try {
+    addEnvironmentStacks(app, env, pipelines);
+    const stacks = app.node.children.filter((c): c is TerraformStack => 'dependencies' in c);
+    return new Map(
+      stacks.map((construct) => {
+        const json = JSON.parse(Testing.synth(construct, true)) as SynthesizedStack['json'];
+        return [
+          construct.node.id,
+          { construct, json, resources: (type) => json.resource?.[type] ?? {}, dataSources: (type) => json.data?.[type] ?? {} },
+        ];
+      }),
+    );
+  } finally {
+    // Testing.app() makes a folder in os.tmpdir() (with an empty `stacks/` in it) that Testing.synth never
+    // writes to, so it can go as soon as the JSON is in memory. Not at process exit: vitest stops its
+    // workers with SIGTERM, which skips 'exit' listeners, and that left one folder per call behind.
+    rmSync(app.outdir, { recursive: true, force: true });
+  }
 }
 
 /** The stack `<env>-<kind>` from a map made by synthesizeStacks. */
@@ -49,9 +54,4 @@ export function stackOf(stacks: Map<string, SynthesizedStack>, env: EnvironmentN
   const stack = stacks.get(`${env}-${kind}`);
   if (stack === undefined) throw new Error(`no stack ${env}-${kind}`);
   return stack;
-}
-
-/** Runs `cleanup` when the process ends (test workers end with their file). */
-function onExit(cleanup: () => void): void {
-  process.once('exit', cleanup);
 }

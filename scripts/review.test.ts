@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { environmentNames } from '../environments/load';
 import { bucketName, deadLetterTopic, KAFKA_CLUSTER, NAMESPACES, RENDERED_ROOT } from '../environments/naming';
 import { DATA_BUCKETS } from '../pipelines/schema';
 import { dataRisks, retentionInWords } from './data-risk';
@@ -63,19 +64,13 @@ interface EnvironmentFile {
   readonly scope: Parameters<typeof bucketName>[0];
 }
 
-/** The files under environments/ that declare an environment (`... satisfies EnvironmentInput`), in name order. */
+/** The environment files under environments/ (as the platform finds them), in name order, with what each declares. */
 async function environmentFiles(root: string): Promise<EnvironmentFile[]> {
-  const files = readdirSync(join(root, 'environments'))
-    .filter((file) => file.endsWith('.ts') && !file.endsWith('.test.ts'))
-    .sort()
-    .filter((file) => /\bsatisfies\s+EnvironmentInput\b/.test(readFileSync(join(root, 'environments', file), 'utf8')));
+  const files = environmentNames(join(root, 'environments')).map((name) => `${name}.ts`);
   return Promise.all(
     files.map(async (file) => {
-      const exports = Object.values((await import(pathToFileURL(join(root, 'environments', file)).href)) as Record<string, unknown>);
-      const declared = exports.filter((value): value is { name?: unknown; aws: unknown } => typeof value === 'object' && value !== null && 'aws' in value);
-      if (declared.length !== 1) throw new Error(`environments/${file} should export one environment, it exports ${declared.length}`);
-      const [environment] = declared as [{ name?: unknown; aws: unknown }];
-      const name = typeof environment.name === 'string' ? environment.name : basename(file, '.ts');
+      const { environment } = (await import(pathToFileURL(join(root, 'environments', file)).href)) as { environment: { name: string; aws: unknown } };
+      const name = environment.name;
       return { file: `environments/${file}`, name, scope: { ...environment, name } as Parameters<typeof bucketName>[0] };
     }),
   );

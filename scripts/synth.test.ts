@@ -70,6 +70,22 @@ describe('npm run synth', () => {
     for (const [path, bytes] of fresh) expect(committed.get(path)?.equals(bytes), `${path} is stale`).toBe(true);
   });
 
+  it('writes the delivery workflows as committed, leaving other workflow files alone (run npm run synth and commit if this fails)', SLOW, async () => {
+    const { GENERATED_WORKFLOWS: generated } = await import('./delivery-workflows');
+    const folder = join(first, '.github', 'workflows');
+    // A team's own workflow stays, a generated one edited by hand is written again, one deleted comes back.
+    writeFileSync(join(folder, 'team-own.yml'), 'name: team-own\n');
+    writeFileSync(join(folder, generated[0]!), '# edited by hand\n');
+    rmSync(join(folder, generated[1]!));
+    const run = runSynth(first, ['--env', environmentNames()[0]!]);
+    expect(run.stderr).toBe('');
+    expect(run.status).toBe(0);
+    expect(readFileSync(join(folder, 'team-own.yml'), 'utf8')).toBe('name: team-own\n');
+    rmSync(join(folder, 'team-own.yml'));
+    const workflows = (root: string) => readdirSync(join(root, '.github', 'workflows')).sort().map((file) => [file, readFileSync(join(root, '.github', 'workflows', file), 'utf8')]);
+    expect(workflows(first)).toEqual(workflows(PROJECT_ROOT));
+  });
+
   it('leaves the output unchanged when one environment is synthesized again with --env', SLOW, () => {
     const before = outputDigest(second);
     const result = runSynth(second, ['--env', 'dev']);

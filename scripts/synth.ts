@@ -1,7 +1,8 @@
 /**
  * `npm run synth [-- --env <name>]`: validates every environment, then synthesizes the Terraform JSON
  * (cdktf.out/stacks/<env>-<stack>/cdk.tf.json) and the Kubernetes manifests (k8s/rendered/<env>/**)
- * of all environments or the chosen ones, in this process.
+ * of all environments or the chosen ones, in this process. It also renders the delivery workflows
+ * (.github/workflows/, scripts/delivery-workflows.ts) from all environments, whichever were chosen.
  *
  * Everything is first written to a staging folder inside the repository; only when both apps have
  * succeeded are the old folders swapped out by renames, so a failed run leaves the previous output as it was.
@@ -16,6 +17,7 @@ import { selectedEnvironments, UsageError } from './command-line';
 import { ConfigError, syntaxProblems } from '../environments/problem';
 import type { Environment } from '../environments/schema';
 import type { LoadedPipeline } from '../pipelines/load';
+import { deliveryWorkflows, WORKFLOWS_DIR, type WorkflowFile } from './delivery-workflows';
 
 const ROOT = join(__dirname, '..');
 const CDKTF_OUT = 'cdktf.out';
@@ -38,11 +40,13 @@ async function main(): Promise<void> {
   const loaded = await apps.loadEnvironments();
   const environments = loaded.filter((env) => selectedNames.includes(env.name));
   const pipelines = await apps.loadPipelines();
-  const counts = await synthesizeAtomically(apps, environments, pipelines, environments.length === loaded.length);
+  // From every environment, also with --env: the deploy order and the plans span them all.
+  const workflows = deliveryWorkflows(loaded);
+  const counts = await synthesizeAtomically(apps, environments, pipelines, workflows, environments.length === loaded.length);
   const seconds = process.uptime().toFixed(1);
   console.log(
     `synth: ${environments.map((env) => env.name).join(', ')}: ${counts.stacks} stacks in ${CDKTF_OUT}/stacks, ` +
-      `${counts.manifests} manifests in ${RENDERED_ROOT} (${seconds} s)`,
+      `${counts.manifests} manifests in ${RENDERED_ROOT}, ${workflows.length} workflows in ${WORKFLOWS_DIR} (${seconds} s)`,
   );
 }
 
@@ -60,6 +64,7 @@ async function synthesizeAtomically(
   apps: ReturnType<typeof loadApps>,
   environments: readonly Environment[],
   pipelines: readonly LoadedPipeline[],
+  workflows: readonly WorkflowFile[],
   everyEnvironment: boolean,
 ): Promise<{ stacks: number; manifests: number }> {
   const staging = mkdtempSync(join(ROOT, '.synth-'));
@@ -69,6 +74,9 @@ async function synthesizeAtomically(
     for (const folder of new Set(manifests.map((file) => dirname(join(staging, file.path))))) mkdirSync(folder, { recursive: true });
     // Hundreds of small files: written concurrently, the file system overlaps the work.
     await Promise.all(manifests.map((file) => writeFile(join(staging, file.path), file.content)));
+    // Only the generated workflows are replaced: other files a team keeps in .github/workflows/ stay.
+    mkdirSync(join(staging, WORKFLOWS_DIR), { recursive: true });
+    for (const file of workflows) writeFileSync(join(staging, file.path), file.content);
     const targets = environments.flatMap((env) => [
       ...STACKS.map((stack) => `${CDKTF_OUT}/stacks/${stackName(env.name, stack)}`),
       `${RENDERED_ROOT}/${env.name}`,
@@ -77,7 +85,7 @@ async function synthesizeAtomically(
     const obsolete = staleOutput(environments.map((env) => env.name), everyEnvironment);
     const manifest = mergedCdktfManifest(staging, environments, obsolete);
     writeFileSync(join(staging, CDKTF_OUT, 'manifest.json'), manifest);
-    replaceAll(staging, [...targets, `${CDKTF_OUT}/manifest.json`], obsolete);
+    replaceAll(staging, [...targets, `${CDKTF_OUT}/manifest.json`, ...workflows.map((file) => file.path)], obsolete);
     return { stacks: environments.length * STACKS.length, manifests: manifests.length };
   } finally {
     rmSync(staging, { recursive: true, force: true });

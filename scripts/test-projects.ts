@@ -10,6 +10,7 @@ import { environmentNames } from '../environments/load';
 import { RUNTIME_FOLDER } from '../pipelines/job-code';
 import { environmentFileText, FIXTURE_INPUTS } from './fixtures/environments';
 import { FIXTURE_PIPELINES_DIR } from './fixtures/pipelines';
+import { GENERATED_WORKFLOWS, WORKFLOWS_DIR } from './delivery-workflows';
 import { copyProject } from './project-copy';
 
 const GIT_IDENTITY = ['-c', 'user.name=driftless tests', '-c', 'user.email=tests@driftless.invalid', '-c', 'commit.gpgsign=false'];
@@ -138,7 +139,10 @@ export function runScript(
   });
 }
 
-/** Every file under the synth outputs of `project` (cdktf.out/, k8s/rendered/), as relative path → contents. */
+/**
+ * Every file the synth writes in `project` (under cdktf.out/ and k8s/rendered/, and the generated workflows in
+ * .github/workflows/), as relative path → contents.
+ */
 export function outputTree(project: string): Map<string, Buffer> {
   const tree = new Map<string, Buffer>();
   const walk = (dir: string) => {
@@ -151,6 +155,10 @@ export function outputTree(project: string): Map<string, Buffer> {
   };
   walk(join(project, 'cdktf.out'));
   walk(join(project, 'k8s', 'rendered'));
+  for (const file of GENERATED_WORKFLOWS) {
+    const path = join(project, WORKFLOWS_DIR, file);
+    if (existsSync(path)) tree.set(relative(project, path), readFileSync(path));
+  }
   return tree;
 }
 

@@ -1,9 +1,11 @@
 import { describe, expect, it } from 'vitest';
 import { loadEnvironments } from '../../environments/load';
+import { fixtureEnvironments } from '../../scripts/fixtures/environments';
 import { stackOf, synthesizeStacks } from '../synthesized-stacks';
 import { ARGO_CD_APPS_CHART, ARGO_CD_CHART } from '../versions';
 
-const environments = await loadEnvironments();
+// The team's environments and the fixture environments: these properties hold for any valid environment.
+const environments = [...(await loadEnvironments()), ...fixtureEnvironments()];
 
 describe.each(environments)('the $name bootstrap', (env) => {
   const stack = stackOf(synthesizeStacks(env, []), env.name, 'bootstrap');

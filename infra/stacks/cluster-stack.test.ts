@@ -3,22 +3,35 @@ import { loadEnvironments } from '../../environments/load';
 import { bucketName } from '../../environments/naming';
 import { loadPipelines } from '../../pipelines/load';
 import type { Pipeline } from '../../pipelines/schema';
-import { stackOf, synthesizeStacks } from '../synthesized-stacks';
+import { storageAccess } from '../../pipelines/storage-access';
+import { FIXTURE_INPUTS, fixtureEnvironment, fixtureEnvironments } from '../../scripts/fixtures/environments';
+import { fixturePipelines } from '../../scripts/fixtures/pipelines';
+import { pipeline as ledgerSpec } from '../../scripts/fixtures/pipeline-specs/ledger/pipeline';
+import { stackOf, synthesizeStacks, type SynthesizedStack } from '../synthesized-stacks';
 import { EKS_ADDON_VERSIONS, EKS_ADDONS } from '../versions';
 
-const environments = await loadEnvironments();
-const pipelines = await loadPipelines();
 const DATA_KEY = '${data.aws_kms_alias.data-key.target_key_arn}';
+const fixtures = await fixturePipelines();
 
-describe.each(environments)('the $name cluster', (env) => {
-  const stack = stackOf(synthesizeStacks(env, pipelines), env.name, 'cluster');
+// The team's environments with its pipelines, and the fixture environments with the fixture pipelines.
+const cases = [
+  { environments: await loadEnvironments(), pipelines: await loadPipelines() },
+  { environments: fixtureEnvironments(), pipelines: fixtures },
+].flatMap(({ environments, pipelines }) => environments.map((env) => ({ env, pipelines, stack: stackOf(synthesizeStacks(env, pipelines), env.name, 'cluster') })));
+/** The cluster stack of a fixture environment, with the fixture pipelines. */
+const fixtureCluster = (name: keyof typeof FIXTURE_INPUTS) => cases.find((c) => c.pipelines === fixtures && c.env.name === name)!.stack;
+
+/** The statements of the inline policy of the role named `roleName`. */
+function inlinePolicyOf(stack: SynthesizedStack, roleName: string): any[] {
+  const [ref] = Object.entries(stack.resources('aws_iam_role')).find(([, r]) => r.name === roleName)!;
+  const policy = Object.values(stack.resources('aws_iam_role_policy')).find((p) => p.role === `\${aws_iam_role.${ref}.id}`);
+  return JSON.parse(policy!.policy).Statement as any[];
+}
+
+describe.each(cases)('the $env.name cluster', ({ env, pipelines, stack }) => {
   const [cluster] = Object.values(stack.resources('aws_eks_cluster'));
   const roles = Object.entries(stack.resources('aws_iam_role'));
-  const inlinePolicy = (roleName: string) => {
-    const [ref] = roles.find(([, r]) => r.name === roleName)!;
-    const policy = Object.values(stack.resources('aws_iam_role_policy')).find((p) => p.role === `\${aws_iam_role.${ref}.id}`);
-    return JSON.parse(policy!.policy).Statement as any[];
-  };
+  const inlinePolicy = (roleName: string) => inlinePolicyOf(stack, roleName);
 
   it('runs the environment EKS version in the private subnets found by tag', () => {
     expect(cluster).toMatchObject({ name: `driftless-${env.name}`, version: env.cluster.kubernetesVersion });
@@ -99,28 +112,15 @@ describe.each(environments)('the $name cluster', (env) => {
     expect(trusted.sort()).toEqual([...associations, 'kube-system/aws-node', 'kube-system/ebs-csi-controller-sa'].sort());
   });
 
-  it('limits the daily-sales role to its own prefixes and actions', () => {
-    const object = (bucket: 'raw' | 'curated' | 'artifacts' | 'checkpoints' | 'logs', prefix: string) => `arn:aws:s3:::${bucketName(env, bucket)}/${prefix}*`;
-    const statements = inlinePolicy(`driftless-${env.name}-pipeline-daily-sales`);
-    const bySid = Object.fromEntries(statements.map((s) => [s.Sid, s]));
-    const prefixes = [['raw', 'sales/'], ['artifacts', 'pipelines/daily-sales/'], ['curated', 'daily-sales/'], ['curated', 'errors/daily-sales/'], ['checkpoints', 'daily-sales/'], ['logs', 'spark-events/']] as const;
-    const marker = (bucket: (typeof prefixes)[number][0], prefix: string) => `arn:aws:s3:::${bucketName(env, bucket)}/${prefix.slice(0, -1)}`;
-    expect(bySid.ReadObjects.Resource.sort()).toEqual([...prefixes.map(([b, p]) => object(b, p)), ...prefixes.map(([b, p]) => marker(b, p))].sort());
-    expect(bySid.WriteObjects.Resource.sort()).toEqual(
-      [object('curated', 'daily-sales/'), object('curated', 'errors/daily-sales/'), object('checkpoints', 'daily-sales/'), object('logs', 'spark-events/')].sort(),
-    );
-    expect(bySid.WriteObjects.Action).toEqual(['s3:PutObject', 's3:DeleteObject', 's3:AbortMultipartUpload', 's3:ListMultipartUploadParts']);
-    expect(bySid.ListRawPrefixes.Condition).toEqual({ StringLike: { 's3:prefix': ['sales/', 'sales/*'] } });
-    expect(bySid.UseDataKeyThroughS3).toEqual({
-      Sid: 'UseDataKeyThroughS3',
-      Effect: 'Allow',
-      Action: ['kms:Decrypt', 'kms:GenerateDataKey'],
-      Resource: DATA_KEY,
-      Condition: { StringEquals: { 'kms:ViaService': `s3.${env.aws.region}.amazonaws.com` } },
-    });
-    expect(statements.map((s) => s.Sid).sort()).toEqual(
-      ['ListArtifactsPrefixes', 'ListCheckpointsPrefixes', 'ListCuratedPrefixes', 'ListLogsPrefixes', 'ListRawPrefixes', 'LocateBuckets', 'ReadObjects', 'UseDataKeyThroughS3', 'WriteObjects'].sort(),
-    );
+  it('limits every pipeline role to the prefixes its spec reads and writes', () => {
+    const object = (g: { bucket: 'raw' | 'curated' | 'artifacts' | 'checkpoints' | 'logs'; prefix: string }) => `arn:aws:s3:::${bucketName(env, g.bucket)}/${g.prefix}*`;
+    for (const pipeline of pipelines) {
+      const access = storageAccess(pipeline);
+      const bySid = Object.fromEntries(inlinePolicy(`driftless-${env.name}-pipeline-${pipeline.name}`).map((s) => [s.Sid, s]));
+      expect(new Set(bySid.WriteObjects.Resource), pipeline.name).toEqual(new Set(access.write.map(object)));
+      expect(bySid.ReadObjects.Resource, pipeline.name).toEqual(expect.arrayContaining([...access.read, ...access.write].map(object)));
+      expect(bySid.ReadObjects.Resource.filter((r: string) => r.endsWith('*')).length, pipeline.name).toBe(new Set([...access.read, ...access.write].map(object)).size);
+    }
   });
 
   it('lets External Secrets read only the secrets of this environment', () => {
@@ -138,6 +138,57 @@ describe.each(environments)('the $name cluster', (env) => {
   });
 });
 
+describe.each(fixtureEnvironments())('the $name role of a batch pipeline', (env) => {
+  it('limits it to its own prefixes and actions, from its spec', () => {
+    type Bucket = 'raw' | 'curated' | 'artifacts' | 'checkpoints' | 'logs';
+    const object = (bucket: Bucket, prefix: string) => `arn:aws:s3:::${bucketName(env, bucket)}/${prefix}*`;
+    const statements = inlinePolicyOf(fixtureCluster(env.name as keyof typeof FIXTURE_INPUTS), `driftless-${env.name}-pipeline-${ledgerSpec.name}`);
+    const bySid = Object.fromEntries(statements.map((s) => [s.Sid, s]));
+    const { name, source, sink, rejects } = ledgerSpec;
+    const prefixes: ReadonlyArray<readonly [Bucket, string]> = [[source.bucket, source.prefix], ['artifacts', `pipelines/${name}/`], [sink.bucket, sink.prefix], [rejects.bucket, rejects.prefix], ['checkpoints', `${name}/`], ['logs', 'spark-events/']];
+    const marker = (bucket: Bucket, prefix: string) => `arn:aws:s3:::${bucketName(env, bucket)}/${prefix.slice(0, -1)}`;
+    expect(bySid.ReadObjects.Resource.sort()).toEqual([...prefixes.map(([b, p]) => object(b, p)), ...prefixes.map(([b, p]) => marker(b, p))].sort());
+    expect(bySid.WriteObjects.Resource.sort()).toEqual(
+      [object(sink.bucket, sink.prefix), object(rejects.bucket, rejects.prefix), object('checkpoints', `${name}/`), object('logs', 'spark-events/')].sort(),
+    );
+    expect(bySid.WriteObjects.Action).toEqual(['s3:PutObject', 's3:DeleteObject', 's3:AbortMultipartUpload', 's3:ListMultipartUploadParts']);
+    expect(bySid.ListRawPrefixes.Condition).toEqual({ StringLike: { 's3:prefix': [source.prefix, `${source.prefix}*`] } });
+    expect(bySid.ListCuratedPrefixes.Condition).toEqual({ StringLike: { 's3:prefix': [sink.prefix, `${sink.prefix}*`, rejects.prefix, `${rejects.prefix}*`] } });
+    expect(bySid.UseDataKeyThroughS3).toEqual({
+      Sid: 'UseDataKeyThroughS3',
+      Effect: 'Allow',
+      Action: ['kms:Decrypt', 'kms:GenerateDataKey'],
+      Resource: DATA_KEY,
+      Condition: { StringEquals: { 'kms:ViaService': `s3.${env.aws.region}.amazonaws.com` } },
+    });
+    expect(statements.map((s) => s.Sid).sort()).toEqual(
+      ['ListArtifactsPrefixes', 'ListCheckpointsPrefixes', 'ListCuratedPrefixes', 'ListLogsPrefixes', 'ListRawPrefixes', 'LocateBuckets', 'ReadObjects', 'UseDataKeyThroughS3', 'WriteObjects'].sort(),
+    );
+  });
+});
+
+describe('the API endpoint and deletion protection by environment', () => {
+  const clusterOf = (name: keyof typeof FIXTURE_INPUTS) => Object.values(fixtureCluster(name).resources('aws_eks_cluster'))[0]!;
+  const lab = clusterOf('lab');
+  const live = clusterOf('live');
+
+  it('is public, and open only to the configured networks, where the environment has no private endpoint', () => {
+    expect(FIXTURE_INPUTS.lab.cluster.privateEndpoint).toBe(false);
+    expect(lab.vpc_config).toMatchObject({ endpoint_private_access: true, endpoint_public_access: true, public_access_cidrs: FIXTURE_INPUTS.lab.cluster.publicAccessCidrs });
+  });
+
+  it('is private only where the environment asks for a private endpoint', () => {
+    expect(FIXTURE_INPUTS.live.cluster.privateEndpoint).toBe(true);
+    expect(live.vpc_config).toMatchObject({ endpoint_private_access: true, endpoint_public_access: false });
+    expect(live.vpc_config.public_access_cidrs).toBeUndefined();
+  });
+
+  it('protects the cluster from deletion where data is retained, and only there', () => {
+    expect([FIXTURE_INPUTS.live.retainData, FIXTURE_INPUTS.lab.retainData]).toEqual([true, false]);
+    expect([live.deletion_protection, lab.deletion_protection]).toEqual([true, false]);
+  });
+});
+
 describe('pipeline roles', () => {
   it('appear for a new pipeline without any change to infra/', () => {
     const extra: Pipeline = {
@@ -145,16 +196,16 @@ describe('pipeline roles', () => {
       description: 'Sessions from click events.',
       kind: 'streaming',
       triggerSeconds: 60,
-      source: { type: 'kafka', topic: 'clicks', format: 'json' },
+      source: { type: 'kafka', topic: 'page-views', format: 'json' },
       schema: [{ name: 'user_id', type: 'string' }],
       quality: { required: ['user_id'], ranges: [] },
       steps: ['sessions.sql'],
       sink: { type: 's3', bucket: 'curated', prefix: 'sessions/' },
-      rejects: { type: 'kafka', topic: 'clicks.dlq' },
+      rejects: { type: 'kafka', topic: 'page-views.dlq' },
       alerts: { staleAfterMinutes: 10 },
     };
-    const env = environments[0]!;
-    const stack = stackOf(synthesizeStacks(env, [...pipelines, extra]), env.name, 'cluster');
+    const env = fixtureEnvironment('lab');
+    const stack = stackOf(synthesizeStacks(env, [...fixtures, extra]), env.name, 'cluster');
     expect(Object.values(stack.resources('aws_iam_role')).map((r) => r.name)).toContain(`driftless-${env.name}-pipeline-clickstream`);
     expect(Object.values(stack.resources('aws_eks_pod_identity_association')).map((a) => a.service_account)).toContain('spark-clickstream');
   });

@@ -1,9 +1,11 @@
 import { describe, expect, it } from 'vitest';
 import { loadEnvironments } from '../../environments/load';
 import { bucketName, BUCKETS } from '../../environments/naming';
+import { FIXTURE_INPUTS, fixtureEnvironments } from '../../scripts/fixtures/environments';
 import { stackOf, synthesizeStacks, type SynthesizedStack } from '../synthesized-stacks';
 
-const environments = await loadEnvironments();
+// The team's environments and the fixture environments: these properties hold for any valid environment.
+const environments = [...(await loadEnvironments()), ...fixtureEnvironments()];
 
 /** The block of `type` that configures the bucket with Terraform name `bucketRef`, found by reference. */
 function controlOf(stack: SynthesizedStack, type: string, bucketRef: string) {
@@ -78,8 +80,43 @@ describe.each(environments)('the $name data lake', (env) => {
 });
 
 describe('data protection by environment', () => {
-  it('is on in prod and off in dev', () => {
-    expect(environments.find((e) => e.name === 'prod')!.retainData).toBe(true);
-    expect(environments.find((e) => e.name === 'dev')!.retainData).toBe(false);
+  const fixtures = new Map(fixtureEnvironments().map((env) => [env.name, env]));
+  const lakes = new Map(fixtureEnvironments().map((env) => [env.name, stackOf(synthesizeStacks(env, []), env.name, 'data-lake')]));
+  const lake = (name: keyof typeof FIXTURE_INPUTS) => lakes.get(name)!;
+  const protection = (name: keyof typeof FIXTURE_INPUTS) => ({
+    buckets: Object.values(lake(name).resources('aws_s3_bucket')).map((b) => [b.bucket, b.force_destroy, b.lifecycle]).sort(),
+    key: Object.values(lake(name).resources('aws_kms_key')).map((k) => k.lifecycle),
+  });
+
+  it('keeps every bucket and the key of an environment that retains data', () => {
+    expect(FIXTURE_INPUTS.live.retainData).toBe(true);
+    expect(protection('live')).toEqual({
+      buckets: BUCKETS.map((purpose) => [bucketName(fixtures.get('live')!, purpose), false, { prevent_destroy: true }]).sort(),
+      key: [{ prevent_destroy: true }],
+    });
+  });
+
+  it('lets every bucket, with its objects, and the key go in an environment that does not', () => {
+    expect(FIXTURE_INPUTS.lab.retainData).toBe(false);
+    expect(protection('lab')).toEqual({
+      buckets: BUCKETS.map((purpose) => [bucketName(fixtures.get('lab')!, purpose), true, { prevent_destroy: false }]).sort(),
+      key: [{ prevent_destroy: false }],
+    });
+  });
+
+  it('moves raw and curated objects to Intelligent-Tiering only where the environment asks', () => {
+    const tiering = (name: keyof typeof FIXTURE_INPUTS) =>
+      Object.fromEntries(
+        BUCKETS.map((purpose) => {
+          const [ref] = Object.entries(lake(name).resources('aws_s3_bucket')).find(([, b]) => b.bucket === bucketName(fixtures.get(name)!, purpose))!;
+          const [lifecycle] = controlOf(lake(name), 'aws_s3_bucket_lifecycle_configuration', ref);
+          return [purpose, (lifecycle!.rule as any[]).find((r) => r.id === 'intelligent-tiering')?.transition ?? null];
+        }),
+      );
+    const days = FIXTURE_INPUTS.live.dataLake.intelligentTieringAfterDays;
+    const transition = [{ days, storage_class: 'INTELLIGENT_TIERING' }];
+    expect(tiering('live')).toEqual({ raw: transition, curated: transition, checkpoints: null, artifacts: null, logs: null });
+    expect(FIXTURE_INPUTS.lab.dataLake).not.toHaveProperty('intelligentTieringAfterDays');
+    expect(tiering('lab')).toEqual({ raw: null, curated: null, checkpoints: null, artifacts: null, logs: null });
   });
 });

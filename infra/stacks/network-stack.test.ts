@@ -1,8 +1,10 @@
 import { describe, expect, it } from 'vitest';
 import { loadEnvironments } from '../../environments/load';
+import { FIXTURE_INPUTS, fixtureEnvironments } from '../../scripts/fixtures/environments';
 import { stackOf, synthesizeStacks } from '../synthesized-stacks';
 
-const environments = await loadEnvironments();
+// The team's environments and the fixture environments: these properties hold for any valid environment.
+const environments = [...(await loadEnvironments()), ...fixtureEnvironments()];
 
 describe.each(environments)('the $name network', (env) => {
   const network = stackOf(synthesizeStacks(env, []), env.name, 'network');
@@ -49,5 +51,40 @@ describe.each(environments)('the $name network', (env) => {
 
   it('closes the default security group', () => {
     expect(Object.values(network.resources('aws_default_security_group'))).toEqual([expect.objectContaining({ ingress: [], egress: [] })]);
+  });
+});
+
+describe('NAT gateways and interface endpoints by environment', () => {
+  const networks = new Map(fixtureEnvironments().map((env) => [env.name, stackOf(synthesizeStacks(env, []), env.name, 'network')]));
+  const network = (name: keyof typeof FIXTURE_INPUTS) => networks.get(name)!;
+  const natOfEachRoute = (name: keyof typeof FIXTURE_INPUTS) =>
+    Object.values(network(name).resources('aws_route')).flatMap((r) => (r.nat_gateway_id === undefined ? [] : [r.nat_gateway_id as string]));
+  const natGateways = (name: keyof typeof FIXTURE_INPUTS) => Object.keys(network(name).resources('aws_nat_gateway')).map((ref) => `\${aws_nat_gateway.${ref}.id}`);
+
+  it('routes every AZ through the one NAT gateway of an environment that has one for three AZs', () => {
+    expect([FIXTURE_INPUTS.trial.network.natGateways, FIXTURE_INPUTS.trial.network.azCount]).toEqual([1, 3]);
+    const [nat] = natGateways('trial');
+    expect(natOfEachRoute('trial')).toEqual([nat, nat, nat]);
+  });
+
+  it('routes each AZ through a NAT gateway of its own where there is one per AZ', () => {
+    expect([FIXTURE_INPUTS.live.network.natGateways, FIXTURE_INPUTS.live.network.azCount]).toEqual([3, 3]);
+    expect(natGateways('live')).toHaveLength(3);
+    expect(natOfEachRoute('live').sort()).toEqual(natGateways('live').sort());
+  });
+
+  it('adds the ECR, STS and logs interface endpoints with private DNS where asked, and none where not', () => {
+    const interfaces = (name: keyof typeof FIXTURE_INPUTS) =>
+      Object.values(network(name).resources('aws_vpc_endpoint')).filter((e) => e.vpc_endpoint_type === 'Interface');
+    expect(FIXTURE_INPUTS.lab.network.interfaceEndpoints).toBe(false);
+    expect(interfaces('lab')).toEqual([]);
+    expect(FIXTURE_INPUTS.trial.network.interfaceEndpoints).toBe(true);
+    const region = FIXTURE_INPUTS.trial.aws.region;
+    expect(interfaces('trial').map((e) => [e.service_name, e.private_dns_enabled]).sort()).toEqual([
+      [`com.amazonaws.${region}.ecr.api`, true],
+      [`com.amazonaws.${region}.ecr.dkr`, true],
+      [`com.amazonaws.${region}.logs`, true],
+      [`com.amazonaws.${region}.sts`, true],
+    ]);
   });
 });

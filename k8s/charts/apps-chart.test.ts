@@ -1,10 +1,12 @@
 import { describe, expect, it } from 'vitest';
 import { loadEnvironments } from '../../environments/load';
+import { FIXTURE_INPUTS, fixtureEnvironment, fixtureEnvironments } from '../../scripts/fixtures/environments';
 import { findObject, ofKind, renderChart, type KubeObject } from '../manifest-lookup';
 import { OPERATOR_CHARTS } from '../versions';
 import { AppsChart } from './apps-chart';
 
-const environments = await loadEnvironments();
+// The team's environments and the fixture environments: these properties hold for any valid environment.
+const environments = [...(await loadEnvironments()), ...fixtureEnvironments()];
 const wave = (app: KubeObject) => Number(app.metadata.annotations?.['argocd.argoproj.io/sync-wave']);
 
 describe.each(environments)('the $name app of apps', (env) => {
@@ -42,7 +44,7 @@ describe.each(environments)('the $name app of apps', (env) => {
     }
   });
 
-  it('orders sync waves: platform, then each operator before the custom resources it serves, then pipelines', () => {
+  it('puts sync waves in order: platform, then each operator before the custom resources it serves, then pipelines', () => {
     const servedBy: Record<string, string[]> = {
       kafka: ['strimzi'],
       hdfs: ['stackable-commons', 'stackable-secret', 'stackable-listener', 'stackable-zookeeper', 'stackable-hdfs'],
@@ -88,5 +90,27 @@ describe.each(environments)('the $name app of apps', (env) => {
 
   it('runs Spark jobs only in the pipelines namespace with the platform service accounts', () => {
     expect(app('spark-operator').spec.source.helm.valuesObject.spark).toEqual({ jobNamespaces: ['pipelines'], serviceAccount: { create: false }, rbac: { create: false } });
+  });
+});
+
+describe('alert routing by environment', () => {
+  const receivers = (name: keyof typeof FIXTURE_INPUTS) => {
+    const app = findObject(renderChart(AppsChart, fixtureEnvironment(name)), 'Application', 'kube-prometheus-stack', 'argocd');
+    return Object.fromEntries(app.spec.source.helm.valuesObject.alertmanager.config.receivers.map((r: any) => [r.name, r]));
+  };
+
+  it('pages PagerDuty for critical alerts and posts warnings to Slack where the environment says so', () => {
+    const { critical, warning } = FIXTURE_INPUTS.live.monitoring.alertReceivers;
+    expect(critical.type).toBe('pagerduty');
+    const routed = receivers('live');
+    expect(routed.critical).toEqual({ name: 'critical', pagerduty_configs: [expect.objectContaining({ routing_key_file: expect.stringMatching(/^\/etc\/alertmanager\/secrets\//) })] });
+    expect(routed.warning).toEqual({ name: 'warning', slack_configs: [expect.objectContaining({ channel: warning.channel })] });
+  });
+
+  it('posts both severities to Slack where the environment has no PagerDuty', () => {
+    const { critical, warning } = FIXTURE_INPUTS.lab.monitoring.alertReceivers;
+    const routed = receivers('lab');
+    expect(routed.critical).toEqual({ name: 'critical', slack_configs: [expect.objectContaining({ channel: critical.channel })] });
+    expect(routed.warning).toEqual({ name: 'warning', slack_configs: [expect.objectContaining({ channel: warning.channel })] });
   });
 });

@@ -1,9 +1,11 @@
 import { describe, expect, it } from 'vitest';
 import { loadEnvironments } from '../../environments/load';
+import { FIXTURE_INPUTS, fixtureEnvironments } from '../../scripts/fixtures/environments';
 import { findObject, ofKind, renderChart } from '../manifest-lookup';
 import { HdfsChart } from './hdfs-chart';
 
-const environments = await loadEnvironments();
+// The team's environments and the fixture environments: these properties hold for any valid environment.
+const environments = [...(await loadEnvironments()), ...fixtureEnvironments()];
 
 /** CPU quantity as cores: '500m' → 0.5, '2' → 2. */
 const cores = (quantity: string) => (quantity.endsWith('m') ? Number(quantity.slice(0, -1)) / 1000 : Number(quantity));
@@ -101,9 +103,14 @@ describe.each(environments)('the $name HDFS cluster', (env) => {
 });
 
 describe('HDFS high availability', () => {
-  it('runs two namenodes, at least three journalnodes and three ZooKeeper servers in every environment but dev', () => {
+  it('runs two namenodes, at least three journalnodes and three ZooKeeper servers where the environment fails over, one of each otherwise', () => {
+    expect(Object.fromEntries(Object.values(FIXTURE_INPUTS).map(({ name, hdfs }) => [name, [hdfs.namenodes, hdfs.journalnodes]]))).toEqual({
+      lab: [1, 1],
+      trial: [2, 3],
+      live: [2, 3],
+    });
     const shapes = Object.fromEntries(
-      environments.map((env) => {
+      fixtureEnvironments().map((env) => {
         const objects = renderChart(HdfsChart, env);
         const hdfs = ofKind(objects, 'HdfsCluster', 'hdfs')[0]!;
         const zookeeper = ofKind(objects, 'ZookeeperCluster', 'hdfs')[0]!;
@@ -118,9 +125,9 @@ describe('HDFS high availability', () => {
       }),
     );
     expect(shapes).toEqual({
-      dev: { namenodes: 1, journalQuorum: false, zookeeper: 1 },
-      staging: { namenodes: 2, journalQuorum: true, zookeeper: 3 },
-      prod: { namenodes: 2, journalQuorum: true, zookeeper: 3 },
+      lab: { namenodes: 1, journalQuorum: false, zookeeper: 1 },
+      trial: { namenodes: 2, journalQuorum: true, zookeeper: 3 },
+      live: { namenodes: 2, journalQuorum: true, zookeeper: 3 },
     });
   });
 });

@@ -1,10 +1,12 @@
 import { parse } from 'yaml';
 import { describe, expect, it } from 'vitest';
 import { loadEnvironments } from '../../environments/load';
+import { FIXTURE_INPUTS, fixtureEnvironment, fixtureEnvironments } from '../../scripts/fixtures/environments';
 import { findObject, ofKind, renderChart } from '../manifest-lookup';
 import { KafkaChart } from './kafka-chart';
 
-const environments = await loadEnvironments();
+// The team's environments and the fixture environments: these properties hold for any valid environment.
+const environments = [...(await loadEnvironments()), ...fixtureEnvironments()];
 
 describe.each(environments)('the $name Kafka cluster', (env) => {
   const objects = renderChart(KafkaChart, env);
@@ -76,5 +78,27 @@ describe.each(environments)('the $name Kafka cluster', (env) => {
     expect(kafka.spec.kafkaExporter).toMatchObject({ groupRegex: '.*', topicRegex: '.*' });
     expect(kafka.spec.entityOperator).toHaveProperty('topicOperator');
     expect(kafka.spec.entityOperator).toHaveProperty('userOperator');
+  });
+});
+
+describe('KRaft controllers by environment', () => {
+  const pools = (name: keyof typeof FIXTURE_INPUTS) =>
+    Object.fromEntries(
+      ofKind(renderChart(KafkaChart, fixtureEnvironment(name)), 'KafkaNodePool', 'kafka').map((p) => [p.metadata.name, [p.spec.roles, p.spec.replicas, p.spec.storage.volumes[0].size]]),
+    );
+
+  it('makes the brokers the controllers where the environment has no dedicated ones', () => {
+    const { kafka } = FIXTURE_INPUTS.lab;
+    expect(kafka.controllers).toBe(0);
+    expect(pools('lab')).toEqual({ brokers: [['controller', 'broker'], kafka.brokers, `${kafka.brokerStorageGiB}Gi`] });
+  });
+
+  it('runs a pool of dedicated controllers, sized apart, where the environment has them', () => {
+    const { kafka } = FIXTURE_INPUTS.trial;
+    expect(kafka.controllers).toBeGreaterThan(0);
+    expect(pools('trial')).toEqual({
+      controllers: [['controller'], kafka.controllers, `${kafka.controllerStorageGiB}Gi`],
+      brokers: [['broker'], kafka.brokers, `${kafka.brokerStorageGiB}Gi`],
+    });
   });
 });

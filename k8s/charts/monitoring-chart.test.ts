@@ -1,10 +1,12 @@
 import { describe, expect, it } from 'vitest';
 import { loadEnvironments } from '../../environments/load';
 import type { Environment } from '../../environments/schema';
+import { FIXTURE_INPUTS, fixtureEnvironment, fixtureEnvironments } from '../../scripts/fixtures/environments';
 import { findObject, ofKind, renderChart, type KubeObject } from '../manifest-lookup';
 import { MonitoringChart } from './monitoring-chart';
 
-const environments = await loadEnvironments();
+// The team's environments and the fixture environments: these properties hold for any valid environment.
+const environments = [...(await loadEnvironments()), ...fixtureEnvironments()];
 
 interface Rule {
   readonly alert: string;
@@ -276,17 +278,19 @@ describe.each(environments)('the $name monitoring', (env) => {
   });
 });
 
-describe('the receivers of the shipped environments', () => {
-  const secretKeys = (name: string) =>
-    findObject(renderChart(MonitoringChart, environments.find((e) => e.name === name)!), 'ExternalSecret', 'alertmanager-receivers', 'monitoring').spec.data.map(
+describe('the receivers by environment', () => {
+  const secretKeys = (name: keyof typeof FIXTURE_INPUTS) =>
+    findObject(renderChart(MonitoringChart, fixtureEnvironment(name)), 'ExternalSecret', 'alertmanager-receivers', 'monitoring').spec.data.map(
       (d: { secretKey: string }) => d.secretKey,
     );
 
-  it('reads the PagerDuty routing key for prod, where critical alerts page', () => {
-    expect(secretKeys('prod')).toEqual(['pagerduty-routing-key', 'slack-webhook-url']);
+  it('reads the PagerDuty routing key and the Slack webhook where critical alerts page and warnings post to Slack', () => {
+    expect([FIXTURE_INPUTS.live.monitoring.alertReceivers.critical.type, FIXTURE_INPUTS.live.monitoring.alertReceivers.warning.type]).toEqual(['pagerduty', 'slack']);
+    expect(secretKeys('live')).toEqual(['pagerduty-routing-key', 'slack-webhook-url']);
   });
 
-  it('reads no PagerDuty key for dev, which only posts to Slack', () => {
-    expect(secretKeys('dev')).toEqual(['slack-webhook-url']);
+  it('reads no PagerDuty key where alerts only post to Slack', () => {
+    expect([FIXTURE_INPUTS.lab.monitoring.alertReceivers.critical.type, FIXTURE_INPUTS.lab.monitoring.alertReceivers.warning.type]).toEqual(['slack', 'slack']);
+    expect(secretKeys('lab')).toEqual(['slack-webhook-url']);
   });
 });

@@ -2,14 +2,19 @@ import { describe, expect, it } from 'vitest';
 import { loadEnvironments } from '../../environments/load';
 import { NAMESPACES } from '../../environments/naming';
 import { loadPipelines } from '../../pipelines/load';
+import { fixtureEnvironments } from '../../scripts/fixtures/environments';
+import { fixturePipelines } from '../../scripts/fixtures/pipelines';
 import { findObject, ofKind, renderChart } from '../manifest-lookup';
 import { hdfsPods, kafkaPods, totals } from '../sizing';
 import { DATA_STORAGE_CLASS, PlatformChart } from './platform-chart';
 
-const environments = await loadEnvironments();
-const pipelines = await loadPipelines();
+// The team's environments with its pipelines, and the fixture environments with the fixture pipelines.
+const cases = [
+  { environments: await loadEnvironments(), pipelines: await loadPipelines() },
+  { environments: fixtureEnvironments(), pipelines: await fixturePipelines() },
+].flatMap(({ environments, pipelines }) => environments.map((env) => ({ env, pipelines })));
 
-describe.each(environments)('the $name platform chart', (env) => {
+describe.each(cases)('the $env.name platform chart', ({ env, pipelines }) => {
   const objects = renderChart(PlatformChart, env, pipelines);
   const namespaces = ofKind(objects, 'Namespace');
 
