@@ -504,7 +504,7 @@ function pipelineReport(source: Pipeline, changes: readonly Change[], name: stri
       : [`  - references: reads the same tables as ${from} (${source.references.map((r) => `${r.bucket} ${r.prefix} as ${r.as}`).join(', ')}).`]),
     source.kind === 'batch'
       ? `  - schedule: ${quoted(source.schedule ?? '')} (UTC), as ${from}.`
-      : `  - trigger: every ${source.triggerSeconds} s${source.window === undefined ? '' : `, windows of a ${source.window.unit} on ${source.window.column} with ${source.window.watermarkMinutes} min watermark`}, as ${from}.`,
+      : `  - trigger: every ${source.triggerSeconds} s${source.window === undefined ? '' : `, ${source.window.unit} windows on ${source.window.column} (watermark ${source.window.watermarkMinutes} min)`}, as ${from}.`,
     `  - sink: the copy writes to ${quoted((changeOf('sink.topic') ?? changeOf('sink.prefix') ?? changeOf('sink.path'))!.value)}; whatever reads the output of ${from} does not read it.`,
     `  - steps (${source.steps.join(', ')}), schema and quality rules: the same as in ${from}.`,
     `  - sizing: ${sizing.length === 0 ? "none of its own: every environment's defaults" : `${sizing.join(', ')}, as ${from}; other environments use their defaults`}.`,
