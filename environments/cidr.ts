@@ -36,7 +36,8 @@ export function cidrsOverlap(a: Ipv4Cidr, b: Ipv4Cidr): boolean {
   return Math.floor(a.network / size) === Math.floor(b.network / size);
 }
 
-function formatIpv4(address: number): string {
+/** An unsigned 32-bit address in dotted-quad notation. */
+export function formatIpv4(address: number): string {
   return [24, 16, 8, 0].map((shift) => Math.floor(address / 2 ** shift) % 256).join('.');
 }
 

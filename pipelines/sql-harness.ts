@@ -5,7 +5,7 @@
  * checkpoints) are not modelled: the harness sees every record at once, as the last micro-batch would.
  */
 import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import { DuckDBInstance, DuckDBTypeId, type DuckDBConnection, type DuckDBResultReader } from '@duckdb/node-api';
 import { qualitySql } from './quality-sql';
 import type { Pipeline } from './schema';
@@ -48,10 +48,14 @@ export interface HarnessResult {
   readonly rejects: Reject[];
 }
 
-/** The lines of a fixture file in `pipelines/<pipeline>/fixtures/` (no empty last line for the final newline). */
-export function fixture(pipeline: string, file: string, dir: string = __dirname): string[] {
+/**
+ * The lines of a fixture file in `<folder>/fixtures/` (no empty last line for the final newline). `folder` is the
+ * pipeline's folder: its path (a logic test passes its `__dirname`, so that a copied or renamed folder reads its
+ * own fixtures) or its name under `dir`.
+ */
+export function fixture(folder: string, file: string, dir: string = __dirname): string[] {
   // Like Spark's line reader: '\n', '\r\n' and '\r' all end a line.
-  const lines = readFileSync(join(dir, pipeline, 'fixtures', file), 'utf8').split(/\r\n|\r|\n/);
+  const lines = readFileSync(resolve(dir, folder, 'fixtures', file), 'utf8').split(/\r\n|\r|\n/);
   return lines.at(-1) === '' ? lines.slice(0, -1) : lines;
 }
 

@@ -28,9 +28,19 @@ type Values = Record<string, string | boolean | undefined>;
 
 /** Parses `args` strictly against `spec`; throws a UsageError with one readable line on any mistake. */
 export function parseCommandLine(args: readonly string[], spec: Readonly<Record<string, OptionSpec>>): Values {
+  return parseStrictly(args, spec, false).values;
+}
+
+/** Like parseCommandLine, for a command that also takes arguments of its own (`new <kind> <name> --from <existing>`). */
+export function parseCommandLineWithArguments(args: readonly string[], spec: Readonly<Record<string, OptionSpec>>): { values: Values; positionals: string[] } {
+  return parseStrictly(args, spec, true);
+}
+
+function parseStrictly(args: readonly string[], spec: Readonly<Record<string, OptionSpec>>, allowPositionals: boolean): { values: Values; positionals: string[] } {
   const options = Object.fromEntries(Object.entries(spec).map(([name, { type }]) => [name, { type }]));
   try {
-    return parseArgs({ args: [...args], options, strict: true, allowPositionals: false }).values as Values;
+    const { values, positionals } = parseArgs({ args: [...args], options, strict: true, allowPositionals });
+    return { values: values as Values, positionals };
   } catch (error) {
     throw new UsageError(argumentProblem(error as Error & { code?: string }, args, spec), true);
   }

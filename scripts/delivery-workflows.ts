@@ -18,8 +18,8 @@ import type { Environment } from '../environments/schema';
 /** Where the workflows live, relative to the repository root. */
 export const WORKFLOWS_DIR = '.github/workflows';
 
-/** The Node.js release every workflow runs on (actions/setup-node `node-version`). */
-export const NODE_VERSION = '22';
+/** The Node.js release every workflow runs on (actions/setup-node `node-version`): the maintained LTS line the suite is tested on. */
+export const NODE_VERSION = '24';
 
 /** The Terraform release the plan, deploy and drift jobs use; 1.10 or later for S3 native state locking. */
 export const TERRAFORM_VERSION = '1.12.2';

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { environmentFileText, FIXTURE_INPUTS, withValues } from './fixtures/environments';
 import { FIXTURE_PIPELINE_INPUTS, pipelineFileText } from './fixtures/pipelines';
-import { childEnv, copyFixtureProject, outputDigest, runScript } from './test-projects';
+import { childEnv, fixtureProject, outputDigest, runScript } from './test-projects';
 
 // Broken environment files and pipeline specs, written into a copy of the project that holds the fixture
 // environments (lab, trial, live) and pipelines (clicks, ledger, readings): `npm run synth` must stop with a precise
@@ -26,7 +26,7 @@ const project = join(scratch, 'project');
 let baseline = '';
 
 beforeAll(async () => {
-  copyFixtureProject(project);
+  fixtureProject(project);
   const run = await runSynth(project);
   expect(run.status, run.stderr).toBe(0);
   baseline = outputDigest(project);

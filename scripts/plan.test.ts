@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { countsLine, PlanFormatError, renderPlanMarkdown, summarizePlan, type PlanSummary } from './terraform-plan';
-import { childEnv, copyFixtureProject, runScript, stubTerraform } from './test-projects';
+import { childEnv, fixtureProject, runScript, stubTerraform } from './test-projects';
 
 const FIXTURES = join(__dirname, 'fixtures', 'plans');
 const fixture = (name: string): unknown => JSON.parse(readFileSync(join(FIXTURES, `${name}.json`), 'utf8'));
@@ -119,7 +119,7 @@ describe('npm run plan -- --env <env>', () => {
   afterAll(() => rmSync(scratch, { recursive: true, force: true }));
 
   beforeAll(() => {
-    copyFixtureProject(project);
+    fixtureProject(project);
     mkdirSync(plans);
     copyFileSync(join(FIXTURES, 'no-changes.json'), join(plans, 'default.json'));
     copyFileSync(join(FIXTURES, 'replace.json'), join(plans, 'lab-data-lake.json'));

@@ -9,6 +9,7 @@ import { kafkaBootstrap } from '../environments/naming';
 import {
   BATCH_OVERHEAD_BYTES,
   DEFAULT_MAX_BATCH_BYTES,
+  kafkaKeyHash,
   readBatches,
   readRecords,
   RECORD_OVERHEAD_BYTES,
@@ -17,7 +18,7 @@ import {
   type RecordSpec,
   type SourceRecord,
 } from './produce';
-import { copyFixtureProject } from './test-projects';
+import { fixtureProject } from './test-projects';
 
 // The script runs in a copy of the project with the fixture pipelines (clicks, ledger, readings): `readings` reads
 // JSON records from the Kafka topic sensor-readings, `ledger` reads S3. The CSV fixtures are for `readings`.
@@ -31,7 +32,7 @@ afterAll(() => rmSync(scratch, { recursive: true, force: true }));
 /** The copy's own produce module, which finds the copy's pipelines: `main` runs in this process. */
 let main: typeof import('./produce').main;
 beforeAll(async () => {
-  copyFixtureProject(project);
+  fixtureProject(project);
   ({ main } = (await import(join(project, 'scripts', 'produce.ts'))) as typeof import('./produce'));
 }, 60_000);
 
@@ -249,6 +250,28 @@ describe('records', () => {
     await expect(fixtureRecords({ ...READINGS, format: 'csv', file: 'scripts/fixtures/readings-extra-column.csv' })).rejects.toThrow(
       'the header must be exactly sensor,read_at,reading',
     );
+  });
+});
+
+describe('partitioning', () => {
+  it("hashes a key as Kafka's Java client does, so a key lands in the partition Kafka's own tools pick", () => {
+    // Utils.murmur2 expectations from Kafka's UtilsTest, made positive as the client does (Utils.toPositive).
+    const java: Array<[string, number]> = [
+      ['21', -973932308],
+      ['foobar', -790332482],
+      ['a-little-bit-long-string', -985981536],
+      ['a-little-bit-longer-string', -1486304829],
+      ['lkjh234lh9fiuh90y23oiuhsafujhadof229phr9h19h89h8', -58897971],
+      ['abc', 479470107],
+    ];
+    for (const [key, murmur2] of java) expect(kafkaKeyHash(key)).toBe(murmur2 & 0x7fffffff);
+  });
+
+  it('agrees with the murmur2 of @platformatic/kafka on keys of every length modulo 4, UTF-8 and the fixture keys', async () => {
+    const { murmur2 } = await import('@platformatic/kafka');
+    const keys = ['', 'a', 'ab', 'abc', 'abcd', 'abcde', 'tromsø', 'ørland-værnes ✈', ...new Set((await fixtureRecords()).map((r) => r.key))];
+    for (const key of keys) expect([key, kafkaKeyHash(key)]).toEqual([key, murmur2(Buffer.from(key, 'utf8')) & 0x7fffffff]);
+    expect(keys.every((key) => kafkaKeyHash(key) >= 0)).toBe(true);
   });
 });
 

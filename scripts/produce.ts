@@ -464,12 +464,44 @@ export function splitCsvLine(line: string): string[] {
 }
 
 /**
- * The real client: @platformatic/kafka 1.35.0, loaded only when a connection is made (dry runs never load it).
- * Why this client: it is maintained, pure JavaScript (CRC32C in WebAssembly; a prebuilt native CRC32C from the
- * registry is an optional accelerator, never compiled or fetched by a script) and speaks SCRAM-SHA-512 over TLS.
- * Its 2.x line needs Node >= 22.22; 1.35.0 is the newest release that declares Node 20 (>= 20.19.4). Two of its own
- * helpers (@platformatic/wasm-utils 0.2, @platformatic/dynamic-buffer 0.3) declare Node >= 22.19, so npm warns
- * EBADENGINE; they run on Node 20.20, which the TLS tests in produce.test.ts exercise through this function.
+ * The partition hash of Kafka's Java client (`Utils.toPositive(Utils.murmur2(keyBytes))`, which the client takes
+ * modulo the partition count): murmur2 over the key's UTF-8 bytes with the sign bit cleared. The same key then lands
+ * in the same partition as with Kafka's own tools.
+ */
+export function kafkaKeyHash(key: string): number {
+  const data = Buffer.from(key, 'utf8');
+  const m = 0x5bd1e995;
+  let h = 0x9747b28c ^ data.length;
+  const whole = data.length & ~3;
+  for (let i = 0; i < whole; i += 4) {
+    let k = Math.imul(data.readInt32LE(i), m);
+    k ^= k >>> 24;
+    h = Math.imul(h, m) ^ Math.imul(k, m);
+  }
+  const rest = data.length & 3;
+  if (rest > 0) {
+    if (rest === 3) h ^= (data[whole + 2] ?? 0) << 16;
+    if (rest >= 2) h ^= (data[whole + 1] ?? 0) << 8;
+    h = Math.imul(h ^ (data[whole] ?? 0), m);
+  }
+  h ^= h >>> 13;
+  h = Math.imul(h, m);
+  h ^= h >>> 15;
+  return h & 0x7fffffff;
+}
+
+/**
+ * The real client: @platformatic/kafka 1.22.0, loaded only when a connection is made (dry runs never load it).
+ * Why this client: it is maintained, pure JavaScript (CRC32C in JavaScript, or from the optional prebuilt
+ * @node-rs/crc32 of the registry; nothing is compiled or fetched by a script) and speaks SCRAM-SHA-512 over TLS.
+ * Why 1.22.0: the 2.x line needs Node >= 22.22, and every 1.x release from 1.27 on depends on
+ * @platformatic/wasm-utils and @platformatic/dynamic-buffer, whose every version declares Node >= 22.19 (npm warned
+ * EBADENGINE on Node 20). 1.22.0 is the newest release without them that the registry serves (1.23 to 1.26, also
+ * without them, are not served).
+ * Two fixes that came later are made here: the Java client's partitioner (1.32: kafkaKeyHash) and bounded retries
+ * for an idempotent producer (1.32: before, `idempotent` in the constructor turns `retries` into "forever", so it is
+ * asked for in each send, with the one request in flight and acks=all that the constructor would have set).
+ * Once Node 20 is dropped, move to 2.x and its `compatibilityPartitioner`.
  * kafkajs (latest 2.2.4) is unmaintained, and @confluentinc/kafka-javascript wraps native librdkafka.
  */
 export const connectPlatformatic: Connect = async (options) => {
@@ -483,19 +515,24 @@ export const connectPlatformatic: Connect = async (options) => {
     // SNI with the host name; an IP address is no valid SNI name.
     tlsServerName: isIP(host) === 0,
     sasl: { mechanism: kafka.SASLMechanisms.SCRAM_SHA_512, username: options.username, password: options.password },
-    // Idempotent: a retried request is not written twice; the client then also forces acks=all and one request in flight.
-    idempotent: true,
+    // What an idempotent producer needs besides its producer ID and sequence numbers (asked for in send below).
+    maxInflights: 1,
     acks: kafka.ProduceAcks.ALL,
-    // Above 1, or the idempotent producer would retry forever.
+    // A failing cluster ends the run after a few attempts instead of retrying forever.
     retries: 5,
     autocreateTopics: false,
-    // The Java client's key hash, so a key maps to the same partition as with Kafka's own tools.
-    partitioner: kafka.compatibilityPartitioner,
+    partitioner: (message) => kafkaKeyHash(message.key ?? ''),
     serializers: kafka.stringSerializers,
   });
   return {
     async send(topic, records) {
-      await producer.send({ messages: records.map(({ key, value }) => ({ topic, key, value })) });
+      // Idempotent: a retried request is not written twice. Each send resolves only once every in-sync replica has it.
+      await producer.send({
+        messages: records.map(({ key, value }) => ({ topic, key, value })),
+        idempotent: true,
+        acks: kafka.ProduceAcks.ALL,
+        autocreateTopics: false,
+      });
     },
     close: () => producer.close(),
   };

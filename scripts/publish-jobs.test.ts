@@ -11,7 +11,7 @@ import { loadPipelines, type LoadedPipeline } from '../pipelines/load';
 import { fixtureEnvironment, fixtureEnvironments, FIXTURE_INPUTS } from './fixtures/environments';
 import { fixturePipelines } from './fixtures/pipelines';
 import { publishJobs, type S3Like } from './publish-jobs';
-import { copyFixtureProject } from './test-projects';
+import { fixtureProject } from './test-projects';
 
 const SLOW = { timeout: 60_000 };
 
@@ -192,7 +192,7 @@ describe('npm run publish-jobs', () => {
   // In a copy with the fixture environments and pipelines, so that its keys are those computed above.
   const scratch = mkdtempSync(join(tmpdir(), 'driftless-publish-jobs-test-'));
   const project = join(scratch, 'project');
-  beforeAll(() => copyFixtureProject(project));
+  beforeAll(() => fixtureProject(project));
   afterAll(() => rmSync(scratch, { recursive: true, force: true }));
 
   const script = (args: string[]) => {

@@ -6,7 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { environmentFileText, FIXTURE_INPUTS, withValues } from './fixtures/environments';
 import { FIXTURE_PIPELINE_INPUTS, pipelineFileText } from './fixtures/pipelines';
 import { copyProject, PROJECT_ROOT } from './project-copy';
-import { copyFixtureProject, outputDigest, outputTree } from './test-projects';
+import { fixtureProject, outputDigest, outputTree } from './test-projects';
 import { environmentNames } from '../environments/load';
 import { STACKS } from '../environments/naming';
 
@@ -138,7 +138,7 @@ const fixturesElsewhere = join(scratch, 'fixtures somewhere else', 'deeper', 'b'
 
 /** The fixture copy at `dir`, made on first use; synthesized if asked and not yet. */
 function fixtureCopy(dir: string, synthesized: boolean): string {
-  if (!existsSync(dir)) copyFixtureProject(dir);
+  if (!existsSync(dir)) fixtureProject(dir);
   if (synthesized && !existsSync(join(dir, 'cdktf.out'))) {
     const run = runSynth(dir);
     expect(run.status, run.stderr).toBe(0);

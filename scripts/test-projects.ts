@@ -34,6 +34,16 @@ export function throwawayRepository(dir: string, prepare: (dir: string) => void 
 }
 
 /**
+ * Copies the project to `dir` (node_modules linked) with the fixture environments (lab, trial, live) and the fixture
+ * pipelines (clicks, ledger, readings) in place of the project's own (see useFixtures). The rendered output of the
+ * project's environments stays until a synth.
+ */
+export function fixtureProject(dir: string): void {
+  copyProject(dir);
+  useFixtures(dir);
+}
+
+/**
  * Makes the project copy in `dir` a project of the fixtures: its environments/ declares the fixture environments
  * (scripts/fixtures/environments.ts) instead of the project's, and its pipelines/ holds the fixture pipelines
  * (scripts/fixtures/pipeline-specs/) instead of the project's, so that a script run there gives the fixtures'
@@ -56,12 +66,6 @@ export function useFixtures(dir: string): void {
     if (moved === text) throw new Error(`scripts/fixtures/pipeline-specs/${name}/pipeline.ts does not import the pipeline schema as expected`);
     writeFileSync(spec, moved);
   }
-}
-
-/** A copy of the project in `dir` with the fixture environments and pipelines instead of its own (see useFixtures). */
-export function copyFixtureProject(dir: string): void {
-  copyProject(dir);
-  useFixtures(dir);
 }
 
 /** Commits everything in the working tree of `dir`. */

@@ -4,9 +4,9 @@ import { fixture, runPipeline } from '../sql-harness';
 import { pipeline as spec } from './pipeline';
 
 const pipeline = Pipeline.parse(spec);
-const file = fixture('daily-sales', 'sales_20240501.csv');
+const file = fixture(__dirname, 'sales_20240501.csv');
 
-describe('daily-sales logic', () => {
+describe(`${pipeline.name} logic`, () => {
   it('sums amounts and counts transactions per store and day, over the valid rows only', async () => {
     const { output } = await runPipeline(pipeline, { records: file, runDate: '2024-05-01' });
     expect(output).toEqual([
@@ -45,7 +45,7 @@ describe('daily-sales logic', () => {
   });
 });
 
-describe('daily-sales safety', () => {
+describe(`${pipeline.name} safety`, () => {
   it("routes sales of another day to the errors, so a run never overwrites another day's totals with a fragment", async () => {
     const lines = ['transaction_id,store_id,sale_date,amount', 'a1,s1,2024-05-01,10.00', 'a2,s1,2024-04-30,99.00', 'a3,s2,2024-05-01,5.50'];
     const { output, rejects } = await runPipeline(pipeline, { records: lines, runDate: '2024-05-01' });

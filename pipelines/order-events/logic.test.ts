@@ -4,9 +4,9 @@ import { fixture, runPipeline } from '../sql-harness';
 import { pipeline as spec } from './pipeline';
 
 const pipeline = Pipeline.parse(spec);
-const input = { records: fixture('order-events', 'orders.jsonl'), references: { restaurants: fixture('order-events', 'restaurants.csv') } };
+const input = { records: fixture(__dirname, 'orders.jsonl'), references: { restaurants: fixture(__dirname, 'restaurants.csv') } };
 
-describe('order-events logic', () => {
+describe(`${pipeline.name} logic`, () => {
   it('counts orders and sums amounts per city and minute of event time', async () => {
     const { output } = await runPipeline(pipeline, input);
     expect(output).toEqual([

@@ -4,9 +4,9 @@ import { fixture, runPipeline } from '../sql-harness';
 import { pipeline as spec } from './pipeline';
 
 const pipeline = Pipeline.parse(spec);
-const readings = fixture('temperature', 'readings.jsonl');
+const readings = fixture(__dirname, 'readings.jsonl');
 
-describe('temperature logic', () => {
+describe(`${pipeline.name} logic`, () => {
   it('computes mean, mode (the lowest on a tie) and count per station and year', async () => {
     const { output } = await runPipeline(pipeline, { records: readings });
     expect(output).toEqual([
