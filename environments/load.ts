@@ -159,6 +159,9 @@ function overlappingVpcs(environments: readonly Environment[]): Problem[] {
   );
 }
 
+let importsUnderway = 0;
+let sourceMapsBefore = false;
+
 /**
  * Imports a configuration file (an environment or a pipeline) and returns its `exportName` export. A file that
  * fails to compile or throws while loading, or exports something else, is a problem of that file, in one line
@@ -173,8 +176,11 @@ export async function importDeclaration(
 ): Promise<{ value: unknown } | { problems: Problem[] }> {
   let module: Record<string, unknown>;
   // Line and column of a throw are those of the TypeScript source only with source maps on (synth turns them off).
-  const sourceMaps = process.sourceMapsEnabled;
-  process.setSourceMapsEnabled(true);
+  // Imports may overlap (environments and pipelines load together): the first turns them on, the last restores.
+  if (importsUnderway++ === 0) {
+    sourceMapsBefore = process.sourceMapsEnabled;
+    process.setSourceMapsEnabled(true);
+  }
   try {
     module = (await import(pathToFileURL(path).href)) as Record<string, unknown>;
   } catch (error) {
@@ -189,7 +195,7 @@ export async function importDeclaration(
     if (syntax !== undefined && syntax.length > 0) return { problems: syntax };
     return { problems: [{ subject, file, field: '', value: thrownText(error), rule: 'must load without an error', ...placeIn(error, path), cause: error }] };
   } finally {
-    process.setSourceMapsEnabled(sourceMaps);
+    if (--importsUnderway === 0) process.setSourceMapsEnabled(sourceMapsBefore);
   }
   if (module[exportName] !== undefined) return { value: module[exportName] };
   // Importing CommonJS from ESM adds `default` (module.exports) and, on newer Node, 'module.exports'.

@@ -19,7 +19,7 @@ import { runCommand, tail } from './run-command';
 import { init, planSummaryLines, requireTerraform, terraform, TerraformError } from './terraform-cli';
 
 const OPTIONS = { env: ENV_OPTION } as const satisfies Record<string, OptionSpec>;
-const USAGE = 'usage: npm run drift -- --env <dev|staging|prod>';
+const USAGE = 'usage: npm run drift -- --env <name> (an environment: a file in environments/)';
 
 /** Exit codes of the command, a contract of the drift workflow. */
 export const EXIT = { inSync: 0, error: 1, drifted: 2 } as const;

@@ -16,7 +16,7 @@ import { init, requireTerraform, terraform, TerraformError } from './terraform-c
 import { PlanFormatError, renderPlanMarkdown, summarizePlan, type PlanSummary } from './terraform-plan';
 
 const OPTIONS = { env: ENV_OPTION } as const satisfies Record<string, OptionSpec>;
-const USAGE = 'usage: npm run plan -- --env <dev|staging|prod>';
+const USAGE = 'usage: npm run plan -- --env <name> (an environment: a file in environments/)';
 const PLAN_FILE = 'plan.tfplan';
 
 /** Output channels, so that tests can run the command in-process. */

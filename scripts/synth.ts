@@ -40,9 +40,9 @@ async function main(): Promise<void> {
   // The inputs first: a configuration problem is then reported without loading the apps' far larger modules.
   const { loadEnvironments } = require('../environments/load') as typeof import('../environments/load');
   const { loadPipelines } = require('../pipelines/load') as typeof import('../pipelines/load');
-  const loaded = await loadEnvironments();
+  // Both are validated before either stops the run, so that one run reports every problem in every file.
+  const [loaded, pipelines] = await bothOrEveryProblem(loadEnvironments(), loadPipelines());
   const environments = loaded.filter((env) => selectedNames.includes(env.name));
-  const pipelines = await loadPipelines();
   // From every environment, also with --env: the deploy order and the plans span them all.
   const workflows = deliveryWorkflows(loaded);
   const apps = loadApps();
@@ -52,6 +52,16 @@ async function main(): Promise<void> {
     `synth: ${environments.map((env) => env.name).join(', ')}: ${counts.stacks} stacks in ${CDKTF_OUT}/stacks, ` +
       `${counts.manifests} manifests in ${RENDERED_ROOT}, ${workflows.length} workflows in ${WORKFLOWS_DIR} (${seconds} s)`,
   );
+}
+
+/** The results of both, or a ConfigError with the problems of both (anything else thrown is rethrown). */
+async function bothOrEveryProblem<A, B>(a: Promise<A>, b: Promise<B>): Promise<[A, B]> {
+  const [first, second] = await Promise.allSettled([a, b]);
+  if (first.status === 'fulfilled' && second.status === 'fulfilled') return [first.value, second.value];
+  const failures = [first, second].flatMap((result) => (result.status === 'rejected' ? [result.reason as unknown] : []));
+  const other = failures.find((reason) => !(reason instanceof ConfigError));
+  if (other !== undefined) throw other;
+  throw new ConfigError(failures.flatMap((reason) => (reason as ConfigError).problems));
 }
 
 /** The two apps, loaded by `require` at this point rather than by imports at the top (see main). */
