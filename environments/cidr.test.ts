@@ -9,7 +9,7 @@ const parsed = (text: string): Ipv4Cidr => {
 
 describe('parseIpv4Cidr', () => {
   it('parses network and prefix', () => {
-    expect(parseIpv4Cidr('10.20.0.0/16')).toEqual({ network: 10 * 2 ** 24 + 20 * 2 ** 16, prefixLength: 16 });
+    expect(parseIpv4Cidr('10.120.0.0/16')).toEqual({ network: 10 * 2 ** 24 + 120 * 2 ** 16, prefixLength: 16 });
     expect(parseIpv4Cidr('0.0.0.0/0')).toEqual({ network: 0, prefixLength: 0 });
     expect(parseIpv4Cidr('255.255.255.255/32')).toEqual({ network: 2 ** 32 - 1, prefixLength: 32 });
   });
@@ -37,14 +37,14 @@ describe('cidrsOverlap', () => {
 
 describe('planSubnets', () => {
   it('puts private subnets in the first half and smaller public ones in the second', () => {
-    expect(planSubnets(parsed('10.30.0.0/16'), 3)).toEqual([
-      { private: '10.30.0.0/19', public: '10.30.128.0/21' },
-      { private: '10.30.32.0/19', public: '10.30.136.0/21' },
-      { private: '10.30.64.0/19', public: '10.30.144.0/21' },
+    expect(planSubnets(parsed('10.130.0.0/16'), 3)).toEqual([
+      { private: '10.130.0.0/19', public: '10.130.128.0/21' },
+      { private: '10.130.32.0/19', public: '10.130.136.0/21' },
+      { private: '10.130.64.0/19', public: '10.130.144.0/21' },
     ]);
-    expect(planSubnets(parsed('10.10.0.0/16'), 2)).toEqual([
-      { private: '10.10.0.0/18', public: '10.10.128.0/20' },
-      { private: '10.10.64.0/18', public: '10.10.144.0/20' },
+    expect(planSubnets(parsed('10.110.0.0/16'), 2)).toEqual([
+      { private: '10.110.0.0/18', public: '10.110.128.0/20' },
+      { private: '10.110.64.0/18', public: '10.110.144.0/20' },
     ]);
   });
 

@@ -66,7 +66,7 @@ export async function loadEnvironments(dir: string = ENVIRONMENTS_DIR): Promise<
       file: 'environments/',
       field: '',
       value: undefined,
-      rule: 'must hold at least one environment file, such as environments/dev.ts (npm run new -- environment <name> --from <existing>)',
+      rule: "must hold at least one environment file, environments/<name>.ts exporting `export const environment = { name: '<name>', ... } satisfies EnvironmentInput`",
     });
   }
   const declared: Record<string, unknown> = {};

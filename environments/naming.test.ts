@@ -54,8 +54,8 @@ describe('naming', () => {
       expect(name).not.toContain('..');
     }
     expect(new Set(names).size).toBe(names.length);
-    expect(bucketName({ name: 'lab', aws: { accountId: '111111111111', region: 'eu-central-1' } }, 'raw')).toBe(
-      'driftless-lab-raw-111111111111-eu-central-1',
+    expect(bucketName({ name: 'lab', aws: { accountId: '444444444444', region: 'eu-west-1' } }, 'raw')).toBe(
+      'driftless-lab-raw-444444444444-eu-west-1',
     );
   });
 

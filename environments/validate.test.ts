@@ -43,7 +43,7 @@ describe('field rules', () => {
     ['an unknown top-level field', withValues(lab, { owner: 'me' }), 'owner', 'is not a known field'],
     ['a malformed CIDR', withValues(lab, { 'network.vpcCidr': '10.10.0/16' }), 'network.vpcCidr', 'must be an IPv4 CIDR'],
     ['a CIDR octet above 255', withValues(lab, { 'network.vpcCidr': '10.300.0.0/16' }), 'network.vpcCidr', 'octets between 0 and 255'],
-    ['a CIDR with host bits', withValues(lab, { 'network.vpcCidr': '10.10.0.1/16' }), 'network.vpcCidr', 'did you mean 10.10.0.0/16'],
+    ['a CIDR with host bits', withValues(lab, { 'network.vpcCidr': '10.110.0.1/16' }), 'network.vpcCidr', 'did you mean 10.110.0.0/16'],
     ['a VPC larger than AWS allows', withValues(lab, { 'network.vpcCidr': '10.0.0.0/8' }), 'network.vpcCidr', 'between /16 and /24'],
     ['a bad public access CIDR', withValues(lab, { 'cluster.publicAccessCidrs': ['1.2.3.4/33'] }), 'cluster.publicAccessCidrs.0', 'prefix length between 0 and 32'],
     ['an upper-case environment name', withValues(lab, { name: 'Lab' }), 'name', 'must be 1-12 lower-case letters, digits and dashes'],
@@ -291,7 +291,7 @@ describe('validateEnvironments', () => {
     expect(problems).toEqual([]);
   });
 
-  it('orders environments without any follows by name, and never drops one in a cycle', () => {
+  it('puts environments without any follows in name order, and never drops one in a cycle', () => {
     expect(deployOrder([{ name: 'b' }, { name: 'a' }, { name: 'c', follows: 'a' }]).map((env) => env.name)).toEqual(['a', 'c', 'b']);
     expect(deployOrder([{ name: 'a', follows: 'b' }, { name: 'b', follows: 'a' }]).map((env) => env.name)).toEqual(['a', 'b']);
   });
@@ -334,7 +334,7 @@ describe('loadEnvironments from a folder of files', () => {
       expect.stringMatching(/^environments\/qa\.json: environments\/: must not be here: environments\/ holds one <name>\.ts file per environment .*, got "qa\.json"$/),
     ]);
     expect(await loadProblems(folderWith({}))).toEqual([
-      "environments/: environments/: must hold at least one environment file, such as environments/dev.ts (npm run new -- environment <name> --from <existing>), got nothing",
+      "environments/: environments/: must hold at least one environment file, environments/<name>.ts exporting `export const environment = { name: '<name>', ... } satisfies EnvironmentInput`, got nothing",
     ]);
   });
 

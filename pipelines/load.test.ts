@@ -79,8 +79,8 @@ describe('loadPipelines', () => {
   it('reports every broken spec with file, field and rule', async () => {
     const dir = pipelinesDir({
       clicks: spec({ sink: { type: 'ftp', host: 'x' } }),
-      orders: spec({ name: 'orders', source: { type: 'kafka', topic: 'orders', format: 'json' }, rejects: { type: 'hdfs', path: '/x' } }),
-      sales: spec({ name: 'sales', kind: 'nightly', cron: '0 2 * * *' }),
+      payments: spec({ name: 'payments', source: { type: 'kafka', topic: 'payments', format: 'json' }, rejects: { type: 'hdfs', path: '/x' } }),
+      nightly: spec({ name: 'nightly', kind: 'nightly', cron: '0 2 * * *' }),
       topics: spec({ name: 'topics', source: { type: 'kafka', topic: 'Bad Topic', format: 'json' } }),
       batch: spec({ name: 'batch', kind: 'batch', schedule: '0 0 2 * * *', triggerSeconds: undefined, source: { type: 's3', bucket: 'raw', prefix: 'in/', format: 'csv' } }),
       fields: spec({ name: 'fields', quality: { required: ['missing'], ranges: [{ field: 'user_id' }] } }),
@@ -92,9 +92,9 @@ describe('loadPipelines', () => {
       "pipelines/fields/pipeline.ts quality.required.0: must be a field of the schema (user_id, clicked_at)",
       'pipelines/fields/pipeline.ts quality.ranges.0: must set min, max or both',
       'pipelines/fields/pipeline.ts quality.ranges.0.field: must be an integer or double field to have a range, it is a string',
-      "pipelines/orders/pipeline.ts rejects.type: must be a dead-letter location: { type: 'kafka', topic } or { type: 's3', bucket, prefix }",
-      'pipelines/sales/pipeline.ts kind: must be one of "streaming", "batch"',
-      'pipelines/sales/pipeline.ts cron: is not a known field (known: name, description, kind, triggerSeconds, schedule, source, references, schema, quality, steps, window, sink, rejects, spark, topics, alerts)',
+      'pipelines/nightly/pipeline.ts kind: must be one of "streaming", "batch"',
+      'pipelines/nightly/pipeline.ts cron: is not a known field (known: name, description, kind, triggerSeconds, schedule, source, references, schema, quality, steps, window, sink, rejects, spark, topics, alerts)',
+      "pipelines/payments/pipeline.ts rejects.type: must be a dead-letter location: { type: 'kafka', topic } or { type: 's3', bucket, prefix }",
       'pipelines/topics/pipeline.ts source.topic: must be a Kafka topic name of lower-case letters and digits, separated by single dots or dashes',
     ]);
   });
