@@ -11,7 +11,7 @@
  * order), never by name, and fails loudly when an edit finds nothing to change.
  */
 import { execFileSync } from 'node:child_process';
-import { readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 
@@ -38,10 +38,10 @@ async function main(clone: string): Promise<void> {
   const first = environments[0];
   const production = environments.find((env) => env.production) ?? environments[environments.length - 1];
   if (first === undefined || production === undefined) throw new Error('the clone declares no environment');
-  const pipelines = readdirSync(join(clone, 'pipelines'), { withFileTypes: true })
-    .filter((entry) => entry.isDirectory() && entry.name !== 'runtime' && !entry.name.startsWith('.'))
-    .map((entry) => entry.name)
-    .sort();
+  const { pipelineFolders } = (await import(pathToFileURL(join(clone, 'pipelines', 'load.ts')).href)) as {
+    pipelineFolders: () => string[];
+  };
+  const pipelines = pipelineFolders();
 
   run(['run', '--silent', 'new', '--', 'environment', NEW_ENVIRONMENT, '--from', first.name]);
   if (pipelines[0] !== undefined) run(['run', '--silent', 'new', '--', 'pipeline', NEW_PIPELINE, '--from', pipelines[0]]);

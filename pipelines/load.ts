@@ -14,6 +14,14 @@ export type LoadedPipeline = Pipeline & { readonly code: JobCode };
 /** The folder that holds one sub-folder per pipeline. */
 export const PIPELINES_DIR = __dirname;
 
+/** The pipeline folders under `dir`: every folder but the shared runtime and hidden ones (a staged copy), by name. */
+export function pipelineFolders(dir: string = PIPELINES_DIR): string[] {
+  return readdirSync(dir, { withFileTypes: true })
+    .filter((entry) => entry.isDirectory() && !entry.name.startsWith('.') && entry.name !== RUNTIME_FOLDER)
+    .map((entry) => entry.name)
+    .sort();
+}
+
 /**
  * Finds every `pipelines/<name>/pipeline.ts`, validates it and returns the pipelines sorted by name.
  * Adding a pipeline is adding a folder: nothing in infra/ or k8s/ lists them.
@@ -26,10 +34,7 @@ export async function loadPipelines(
   environments: readonly string[] = environmentNames(),
   runtimeDir: string = join(dir, RUNTIME_FOLDER),
 ): Promise<LoadedPipeline[]> {
-  const folders = readdirSync(dir, { withFileTypes: true })
-    .filter((entry) => entry.isDirectory() && !entry.name.startsWith('.') && entry.name !== RUNTIME_FOLDER)
-    .map((entry) => entry.name)
-    .sort();
+  const folders = pipelineFolders(dir);
   const problems: Problem[] = [];
   const pipelines: LoadedPipeline[] = [];
   const runtime = join(runtimeDir, RUNTIME_ENTRY);

@@ -26,7 +26,7 @@ import { deadLetterTopic, stateKey, STACKS } from '../environments/naming';
 import { ConfigError, formatProblem } from '../environments/problem';
 import { ENVIRONMENT_NAME, type Environment, type EnvironmentInput } from '../environments/schema';
 import { RUNTIME_FOLDER } from '../pipelines/job-code';
-import { loadPipelines, PIPELINES_DIR, type LoadedPipeline } from '../pipelines/load';
+import { loadPipelines, pipelineFolders, PIPELINES_DIR, type LoadedPipeline } from '../pipelines/load';
 import { Pipeline } from '../pipelines/schema';
 import { parseCommandLineWithArguments, requiredOption, runScript, UsageError, type OptionSpec, type ScriptOutput } from './command-line';
 
@@ -325,14 +325,6 @@ function withValue(spec: Record<string, unknown>, field: string, value: string):
   const parent = keys.reduce<Record<string, unknown>>((node, key) => node[key] as Record<string, unknown>, spec);
   parent[last] = value;
   return spec;
-}
-
-/** The pipeline folders: every folder under pipelines/ but the runtime and hidden ones. */
-function pipelineFolders(): string[] {
-  return readdirSync(PIPELINES_DIR, { withFileTypes: true })
-    .filter((entry) => entry.isDirectory() && !entry.name.startsWith('.') && entry.name !== RUNTIME_FOLDER)
-    .map((entry) => entry.name)
-    .sort();
 }
 
 /**

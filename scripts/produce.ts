@@ -465,29 +465,14 @@ export function splitCsvLine(line: string): string[] {
 
 /**
  * The partition hash of Kafka's Java client (`Utils.toPositive(Utils.murmur2(keyBytes))`, which the client takes
- * modulo the partition count): murmur2 over the key's UTF-8 bytes with the sign bit cleared. The same key then lands
+ * modulo the partition count): murmur2 over the key's UTF-8 bytes with the sign bit cleared. 1.22 has the hash but
+ * not the partitioner that uses it. The same key then lands
  * in the same partition as with Kafka's own tools.
  */
 export function kafkaKeyHash(key: string): number {
-  const data = Buffer.from(key, 'utf8');
-  const m = 0x5bd1e995;
-  let h = 0x9747b28c ^ data.length;
-  const whole = data.length & ~3;
-  for (let i = 0; i < whole; i += 4) {
-    let k = Math.imul(data.readInt32LE(i), m);
-    k ^= k >>> 24;
-    h = Math.imul(h, m) ^ Math.imul(k, m);
-  }
-  const rest = data.length & 3;
-  if (rest > 0) {
-    if (rest === 3) h ^= (data[whole + 2] ?? 0) << 16;
-    if (rest >= 2) h ^= (data[whole + 1] ?? 0) << 8;
-    h = Math.imul(h ^ (data[whole] ?? 0), m);
-  }
-  h ^= h >>> 13;
-  h = Math.imul(h, m);
-  h ^= h >>> 15;
-  return h & 0x7fffffff;
+  // The library's own murmur2 (the Java client's, signed); loaded here, as for a connection, never by a dry run.
+  const { murmur2 } = require('@platformatic/kafka') as typeof import('@platformatic/kafka');
+  return murmur2(Buffer.from(key, 'utf8')) & 0x7fffffff;
 }
 
 /**

@@ -198,7 +198,8 @@ function describeAwsError(error: unknown, env: Environment, bucket: string, keyA
 }
 
 function parseOptions(args: string[]): { env: EnvironmentName; dryRun: boolean } {
-  const allowed = environmentNames().join(', ');
+  const known = environmentNames();
+  const allowed = known.join(', ');
   let values: { env?: string[]; 'dry-run'?: boolean };
   try {
     ({ values } = parseArgs({
@@ -218,7 +219,7 @@ function parseOptions(args: string[]): { env: EnvironmentName; dryRun: boolean }
     throw new UsageError(`option '--env' must be given once, as one of ${allowed}, got ${got}; ${USAGE}`);
   }
   const name = env[0] as string;
-  if (!environmentNames().includes(name)) {
+  if (!known.includes(name)) {
     throw new UsageError(`option '--env' must be one of ${allowed} (the files in environments/), got '${name}'; ${USAGE}`);
   }
   return { env: name, dryRun: values['dry-run'] ?? false };

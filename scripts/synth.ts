@@ -116,8 +116,7 @@ function staleOutput(synthesized: readonly string[], all: boolean): string[] {
   const staleStacks = existsSync(stacksDir)
     ? readdirSync(stacksDir).filter((folder) => {
         const env = parseStackName(folder)?.env;
-        if (current.has(folder)) return false;
-        return env === undefined ? all : all || synthesized.includes(env);
+        return !current.has(folder) && (all || (env !== undefined && synthesized.includes(env)));
       })
     : [];
   const staleRendered = all && existsSync(renderedDir) ? readdirSync(renderedDir).filter((env) => !synthesized.includes(env)) : [];

@@ -7,7 +7,7 @@ import { createHash } from 'node:crypto';
 import { chmodSync, cpSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { environmentNames } from '../environments/load';
-import { RUNTIME_FOLDER } from '../pipelines/job-code';
+import { pipelineFolders } from '../pipelines/load';
 import { GENERATED_WORKFLOWS, WORKFLOWS_DIR } from './delivery-workflows';
 import { environmentFileText, FIXTURE_INPUTS } from './fixtures/environments';
 import { FIXTURE_PIPELINES_DIR } from './fixtures/pipelines';
@@ -54,9 +54,7 @@ export function useFixtures(dir: string): void {
   for (const name of environmentNames(environments)) rmSync(join(environments, `${name}.ts`));
   for (const [name, input] of Object.entries(FIXTURE_INPUTS)) writeFileSync(join(environments, `${name}.ts`), environmentFileText(input));
   const pipelines = join(dir, 'pipelines');
-  for (const entry of readdirSync(pipelines, { withFileTypes: true })) {
-    if (entry.isDirectory() && entry.name !== RUNTIME_FOLDER && !entry.name.startsWith('.')) rmSync(join(pipelines, entry.name), { recursive: true });
-  }
+  for (const folder of pipelineFolders(pipelines)) rmSync(join(pipelines, folder), { recursive: true });
   for (const name of readdirSync(FIXTURE_PIPELINES_DIR)) {
     cpSync(join(FIXTURE_PIPELINES_DIR, name), join(pipelines, name), { recursive: true });
     // The fixture specs import the schema from their own place; in pipelines/ it sits beside their folder.
