@@ -1,3 +1,5 @@
+import { CONNECTORS, SPARK_VERSION } from '../pipelines/runtime/spark';
+
 /**
  * Every version the Kubernetes side pins, in one place: operator charts (installed by the Applications in
  * k8s/rendered/<env>/apps) and the product images the operators run. A bump is one reviewed line.
@@ -26,12 +28,18 @@ export const OPERATOR_CHARTS = {
 } as const satisfies Record<string, PinnedChart>;
 
 /** Product versions the Stackable 26.7 operators run (their LTS lines). */
-export const STACKABLE_PRODUCTS = { hdfs: '3.4.3', zookeeper: '3.9.5' } as const;
+export const STACKABLE_PRODUCTS = { hdfs: '3.5.0', zookeeper: '3.9.5' } as const;
 
-/** The Spark image of the History Server and, later, the pipelines: the release the spark-operator 2.5 examples use. */
+/**
+ * The Kafka the brokers run, pinned in the Kafka resource: left to the operator's default, a Strimzi upgrade would roll the
+ * brokers to a new Kafka without review. 4.3.1 is Strimzi 1.2.0's default; the local engines run the same release.
+ */
+export const KAFKA = { version: '4.3.1' } as const;
+
+/** The Spark image of the History Server and the pipelines: the release of pipelines/runtime/spark.ts. */
 export const SPARK = {
-  version: '4.0.1',
-  image: 'docker.io/library/spark:4.0.1-scala2.13-java17-python3-ubuntu',
+  version: SPARK_VERSION,
+  image: `docker.io/library/spark:${SPARK_VERSION}-scala2.13-java17-python3-ubuntu`,
   // Not in the Spark image; fetched once per pod into an emptyDir (egress to Maven Central on 443).
-  s3aPackages: 'org.apache.hadoop:hadoop-aws:3.4.1',
+  s3aPackages: CONNECTORS.s3,
 } as const;

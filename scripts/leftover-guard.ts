@@ -70,13 +70,14 @@ export function temporaryLeftovers(folder: string): string[] {
 }
 
 /**
- * The work tree `root` as far as a test could leave traces in it (node_modules and Git's own folder aside),
+ * The work tree `root` as far as a test could leave traces in it (node_modules, the toolchain's cache and Git's own
+ * folder aside),
  * and the Git worktrees registered inside it or inside `temporaryFolder`: a leaked `git worktree add` also
  * leaves a registration in the repository. Worktrees elsewhere belong to other checkouts, which may add or
  * remove them while the run lasts.
  */
 function workTree(root: string, temporaryFolder: string): Map<string, string> {
-  const tree = listTree(root, (path) => path === 'node_modules' || path === '.git');
+  const tree = listTree(root, (path) => path === 'node_modules' || path === '.git' || path === '.cache');
   // Git lists real paths; os.tmpdir() may lie behind a symbolic link (macOS).
   const dirs = [root, temporaryFolder].map((dir) => realpathSync(dir));
   const inside = (path: string) => dirs.some((dir) => path === dir || path.startsWith(`${dir}/`));

@@ -23,6 +23,8 @@ import { kafkaBootstrap } from '../environments/naming';
 import { ConfigError } from '../environments/problem';
 import { loadPipelines } from '../pipelines/load';
 import type { Pipeline } from '../pipelines/schema';
+import { ADMIN_USER } from './local/kafka';
+import { planeDir, readConnection } from './local/plane';
 
 /** Kafka's broker default for `message.max.bytes` rounded down to 1 MiB: the largest batch a topic accepts unless raised. */
 export const DEFAULT_MAX_BATCH_BYTES = 1_048_576;
@@ -119,12 +121,15 @@ const OPTIONS = {
   'dry-run': { type: 'boolean' },
   bootstrap: { type: 'string' },
   ca: { type: 'string' },
+  local: { type: 'boolean' },
+  env: { type: 'string' },
   help: { type: 'boolean', short: 'h' },
 } as const;
 
 const USAGE =
-  'usage: npm run produce -- --pipeline <name> --file <csv> [--max-batch-bytes <n>] [--dry-run] [--bootstrap <host:port>] [--ca <pem file>]\n' +
-  '  credentials (real mode only): environment variables KAFKA_USERNAME and KAFKA_PASSWORD (SCRAM-SHA-512)';
+  'usage: npm run produce -- --pipeline <name> --file <csv> [--max-batch-bytes <n>] [--dry-run] [--bootstrap <host:port>] [--ca <pem file>] [--local [--env <name>]]\n' +
+  '  credentials (real mode only): environment variables KAFKA_USERNAME and KAFKA_PASSWORD (SCRAM-SHA-512)\n' +
+  "  --local: the local plane of the environment (default dev) started by 'npm run local -- up': its broker, CA and admin user";
 
 const CREDENTIALS = ['KAFKA_USERNAME', 'KAFKA_PASSWORD'] as const;
 
@@ -137,7 +142,7 @@ export async function main(args: readonly string[], io: Io): Promise<number> {
       return 0;
     }
     const spec = await recordSpec(options.pipeline, options.file);
-    const connection = options.dryRun ? undefined : connectOptions(options.bootstrap, options.ca, io.env);
+    const connection = options.dryRun ? undefined : options.local === undefined ? connectOptions(options.bootstrap, options.ca, io.env) : localConnectOptions(options.local);
     // Every row is read and sized before anything is sent: a missing column or a record too large for a batch
     // stops the run before a first record reaches the topic, not halfway through the file.
     const plan = await summarize(spec, options.maxBatchBytes, io, connection === undefined);
@@ -168,6 +173,8 @@ interface Options {
   readonly dryRun: boolean;
   readonly bootstrap: string;
   readonly ca: string | undefined;
+  /** The environment whose local plane to send to (--local). */
+  readonly local: string | undefined;
 }
 
 function parseOptions(args: readonly string[]): Options | 'help' {
@@ -190,8 +197,18 @@ function parseOptions(args: readonly string[]): Options | 'help' {
   if (!/^[1-9][0-9]*$/.test(values['max-batch-bytes'] ?? '1') || !Number.isSafeInteger(maxBatchBytes)) {
     problems.push(`option '--max-batch-bytes' must be a whole number of bytes above 0, got '${values['max-batch-bytes']}'`);
   }
+  if (values.env !== undefined && values.local !== true) problems.push(`option '--env' needs --local (it names the environment whose local plane to send to), got '--env ${values.env}'`);
+  if (values.local === true && (values.bootstrap !== undefined || values.ca !== undefined)) problems.push("option '--local' takes the broker and CA of the local plane, so '--bootstrap' and '--ca' must not be given with it");
   if (problems.length > 0) throw new UsageError(problems, true);
-  return { pipeline, file, maxBatchBytes, dryRun: values['dry-run'] === true, bootstrap: values.bootstrap ?? kafkaBootstrap(), ca: values.ca };
+  return {
+    pipeline,
+    file,
+    maxBatchBytes,
+    dryRun: values['dry-run'] === true,
+    bootstrap: values.bootstrap ?? kafkaBootstrap(),
+    ca: values.ca,
+    local: values.local === true ? (values.env ?? 'dev') : undefined,
+  };
 }
 
 function argumentProblem(error: Error & { code?: string }): string {
@@ -256,6 +273,13 @@ function connectOptions(bootstrap: string, caFile: string | undefined, env: Io['
   }
   if (problems.length > 0) throw new UsageError(problems);
   return { bootstrap, ca, username: env.KAFKA_USERNAME ?? '', password: env.KAFKA_PASSWORD ?? '' };
+}
+
+/** The local plane's broker, CA and admin user, from its connection.json (see scripts/local/plane.ts). */
+function localConnectOptions(env: string): ConnectOptions {
+  const connection = readConnection(planeDir(env));
+  if (connection === undefined) throw new UsageError([`the local plane of '${env}' is not running: start it with 'npm run local -- up --env ${env}'`]);
+  return { bootstrap: connection.kafka.endpoint, ca: readFileSync(connection.kafka.caFile, 'utf8'), username: ADMIN_USER, password: connection.users.kafka[ADMIN_USER] ?? '' };
 }
 
 const planSuffix = (spec: RecordSpec, maxBatchBytes: number) =>

@@ -1,7 +1,8 @@
 import { KmsAlias } from '@cdktf/provider-aws/lib/kms-alias';
 import { KmsKey } from '@cdktf/provider-aws/lib/kms-key';
+import { S3Object } from '@cdktf/provider-aws/lib/s3-object';
 import type { Construct } from 'constructs';
-import { bucketName, BUCKETS, dataKeyAlias, PROJECT } from '../../environments/naming';
+import { bucketName, BUCKETS, dataKeyAlias, PROJECT, SPARK_EVENT_LOG_PREFIX } from '../../environments/naming';
 import type { Environment } from '../../environments/schema';
 import { DataLakeBucket } from '../constructs/data-lake-bucket';
 import { EnvironmentStack } from '../constructs/environment-stack';
@@ -73,6 +74,15 @@ export class DataLakeStack extends EnvironmentStack {
         reason: 'This is the bucket that receives the server access logs of the others; logging its own access into itself would log every log delivery again, without end.',
       },
     );
+    // Spark refuses to start when its event log folder does not exist, and an S3 prefix exists only once an object
+    // is under it: this empty folder marker (the S3 console's own convention) lets the first application start.
+    new S3Object(this, 'spark-event-log-folder', {
+      bucket: buckets.get('logs')!.bucket.id,
+      key: SPARK_EVENT_LOG_PREFIX,
+      content: '',
+      serverSideEncryption: 'aws:kms',
+      kmsKeyId: this.dataKey.arn,
+    });
     this.buckets = buckets;
   }
 }

@@ -31,7 +31,8 @@ describe.each(environments)('the $name HDFS cluster', (env) => {
     expect(znode.apiVersion).toBe('zookeeper.stackable.tech/v1alpha1');
     expect(hdfs.apiVersion).toBe('hdfs.stackable.tech/v1alpha1');
     expect(zookeeper.spec.image).toEqual({ productVersion: '3.9.5' });
-    expect(hdfs.spec.image).toEqual({ productVersion: '3.4.3' });
+    // 3.5.0 is the HDFS LTS line of the 26.7 operators, and the Hadoop client of Spark 4.2 that the local engines run.
+    expect(hdfs.spec.image).toEqual({ productVersion: '3.5.0' });
   });
 
   it('wires HDFS to ZooKeeper through the znode and its ConfigMap', () => {

@@ -31,6 +31,8 @@ export function hdfsClientConf(env: Environment): Record<string, string> {
       namenodes.map((pod) => [`dfs.namenode.rpc-address.${HDFS_CLUSTER}.${pod}`, `${pod}.${statefulSet}-headless.${NAMESPACES.hdfs}.svc.cluster.local:8020`]),
     ),
     [`dfs.client.failover.proxy.provider.${HDFS_CLUSTER}`]: 'org.apache.hadoop.hdfs.server.namenode.ha.ConfiguredFailoverProxyProvider',
+    // The writing client sets a file's replication, not the namenode: without this every job writes 3 copies.
+    'dfs.replication': String(env.hdfs.dfsReplication),
   };
 }
 

@@ -22,6 +22,7 @@ import {
   KafkaSpecKafkaMetricsConfigType,
 } from '../imports/kafka.strimzi.io';
 import { KEEP_DATA } from '../argocd';
+import { KAFKA } from '../versions';
 import { k8s } from '../kube';
 import { cpus, gibibytes, kafkaPods, type PodGroup } from '../sizing';
 import { EnvironmentChart, type EnvironmentChartProps } from './environment-chart';
@@ -105,10 +106,10 @@ export class KafkaChart extends EnvironmentChart {
 
     const half = (group: PodGroup): PodGroup => ({ ...group, cpu: group.cpu / 2, memoryGiB: group.memoryGiB / 2 });
     new Kafka(this, 'kafka', {
-      // The Kafka version is the pinned operator's default, so it moves only with a reviewed operator bump.
       metadata: { name: KAFKA_CLUSTER, namespace, annotations: KEEP_DATA },
       spec: {
         kafka: {
+          version: KAFKA.version,
           listeners: [
             {
               ...KAFKA_LISTENER,

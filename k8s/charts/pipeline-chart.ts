@@ -32,6 +32,7 @@ import { k8s } from '../kube';
 import { DASHBOARD_LABEL } from '../monitoring-wiring';
 import { sparkSizing, topicPartitions } from '../sizing';
 import { SPARK } from '../versions';
+import { CONNECTORS } from '../../pipelines/runtime/spark';
 import type { EnvironmentChartProps } from './environment-chart';
 import { EnvironmentChart } from './environment-chart';
 import { hdfsClientConf } from './hdfs-chart';
@@ -174,7 +175,7 @@ export class PipelineChart extends EnvironmentChart {
       sparkConf: {
         ...defaults,
         // Spark's own Kafka connector for the source and sinks; the version follows the Spark image.
-        'spark.jars.packages': `${defaults['spark.jars.packages']},org.apache.spark:spark-sql-kafka-0-10_2.13:${SPARK.version}`,
+        'spark.jars.packages': `${defaults['spark.jars.packages']},${CONNECTORS.kafka}`,
         'spark.sql.sources.partitionOverwriteMode': 'dynamic',
         'spark.sql.session.timeZone': 'UTC',
         'spark.sql.streaming.metricsEnabled': 'true',

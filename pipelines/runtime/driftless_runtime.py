@@ -259,6 +259,37 @@ def run_batch(spark, job, steps, day):
     result, step_rejects = run_steps(spark, valid, steps)
     write_rejects(job, union(rejects, step_rejects), "date=" + day.isoformat())
     write_sink(job, result)
+    if job["sink"]["type"] != "kafka" and job["sink"].get("partitionBy"):
+        remove_stale_partitions(spark, job, result, day)
+
+
+def remove_stale_partitions(spark, job, result, day):
+    """Deletes the partitions that the previous run of this day wrote and this one did not. Dynamic overwrite replaces
+    only the partitions a run produces, so without this a corrected file with no valid rows would leave the day's old
+    totals in place. Each run records its partitions in `<sink>/_runs/date=<day>` (hidden from readers by the '_')."""
+    sink = job["sink"]
+    jvm = spark.sparkContext._jvm
+    escape = jvm.org.apache.spark.sql.catalyst.catalog.ExternalCatalogUtils.escapePathName
+    names = sink["partitionBy"]
+    written = sorted(
+        "/".join("{}={}".format(escape(name), escape("__HIVE_DEFAULT_PARTITION__" if row[name] is None else str(row[name]))) for name in names)
+        for row in result.select(*names).distinct().collect()
+    )
+    record = jvm.org.apache.hadoop.fs.Path(join(sink["uri"], "_runs", "date=" + day.isoformat()))
+    fs = record.getFileSystem(spark.sparkContext._jsc.hadoopConfiguration())
+    if fs.exists(record):
+        stream = fs.open(record)
+        try:
+            previous = json.loads(jvm.org.apache.commons.io.IOUtils.toString(stream, "UTF-8"))
+        finally:
+            stream.close()
+        for partition in sorted(set(previous) - set(written)):
+            fs.delete(jvm.org.apache.hadoop.fs.Path(join(sink["uri"], partition)), True)
+    out = fs.create(record, True)
+    try:
+        out.write(bytearray(json.dumps(written), "utf-8"))
+    finally:
+        out.close()
 
 
 def run_windowed_stream(spark, job, steps):

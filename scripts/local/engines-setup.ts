@@ -1,0 +1,71 @@
+/**
+ * globalSetup of `npm run test:engines`: installs the pinned toolchain (a no-op when cached), starts one local plane for
+ * the first environment in deploy order in a folder and on ports of its own (a developer's `npm run local -- up` is left
+ * alone), hands its connection to the tests, and stops and removes it afterwards. Nothing is skipped: a missing Java,
+ * Python or download fails the run with what is missing.
+ */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { TestProject } from 'vitest/node';
+import { loadEnvironments } from '../../environments/load';
+import { loadPipelines } from '../../pipelines/load';
+import { installToolchain } from '../toolchain/toolchain';
+import { down, planeDir, portsFrom, up, type Connection } from './plane';
+
+declare module 'vitest' {
+  export interface ProvidedContext {
+    /** The plane the engine tests share. */
+    plane: {
+      /** DRIFTLESS_LOCAL_DIR for scripts that find the plane by environment (`npm run produce -- --local`). */
+      readonly root: string;
+      readonly dir: string;
+      readonly environment: string;
+      readonly connection: Connection;
+    };
+  }
+}
+
+/** A base port with it and the next four free on 127.0.0.1. */
+async function freePortBase(): Promise<number> {
+  const free = (port: number) =>
+    new Promise<boolean>((resolve) => {
+      const server = createServer().once('error', () => resolve(false));
+      server.listen(port, '127.0.0.1', () => server.close(() => resolve(true)));
+    });
+  for (let attempt = 0; attempt < 50; attempt++) {
+    const base = 20_000 + Math.floor(Math.random() * 30_000);
+    const all = await Promise.all([0, 1, 2, 3, 4].map((offset) => free(base + offset)));
+    if (all.every(Boolean)) return base;
+  }
+  throw new Error('found no five consecutive free ports on 127.0.0.1');
+}
+
+export default async function setup(project: TestProject): Promise<() => Promise<void>> {
+  const log = (line: string) => process.stderr.write(`engines: ${line}\n`);
+  const started = Date.now();
+  const toolchain = await installToolchain(log);
+  log(`toolchain ready (${((Date.now() - started) / 1000).toFixed(0)} s)`);
+  const environments = await loadEnvironments();
+  const env = environments[0];
+  if (env === undefined) throw new Error('environments/ holds no environment: the engine tests run the pipelines in the first one');
+  const pipelines = await loadPipelines(undefined, environments.map((e) => e.name));
+  const root = mkdtempSync(join(tmpdir(), 'driftless-engines-'));
+  const dir = planeDir(env.name, root);
+  let connection: Connection;
+  try {
+    connection = await up({ env, pipelines, toolchain, dir, ports: portsFrom(await freePortBase()), log });
+  } catch (error) {
+    await down(dir, toolchain, log).catch(() => undefined);
+    rmSync(root, { recursive: true, force: true });
+    throw error;
+  }
+  log(`local plane of ${env.name} up in ${dir} (${((Date.now() - started) / 1000).toFixed(0)} s since the start)`);
+  project.provide('plane', { root, dir, environment: env.name, connection });
+  return async () => {
+    await down(dir, toolchain, log);
+    if (process.env['DRIFTLESS_KEEP_ENGINES'] === '1') log(`kept ${root} (DRIFTLESS_KEEP_ENGINES=1)`);
+    else rmSync(root, { recursive: true, force: true });
+  };
+}
