@@ -66,6 +66,9 @@ function describeIssue(schema: ZodType, issue: core.$ZodIssue, input: unknown, l
       return [located(field, value, `must be one of ${issue.values.map((v) => JSON.stringify(v)).join(', ')}`)];
     case 'invalid_union':
       return [located(field, value, issue.message)];
+    case 'invalid_key':
+      // A record's key is what is wrong, not the value under it.
+      return [located(field, issue.path.at(-1), issue.issues[0]?.message ?? issue.message)];
     default:
       return [located(field, value, issue.message)];
   }

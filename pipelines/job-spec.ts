@@ -38,6 +38,8 @@ export interface JobSpec {
   readonly qualitySql: string;
   readonly steps: readonly string[];
   readonly window?: Pipeline['window'];
+  /** Streams without a window: how the first step's rows merge with the state kept so far. */
+  readonly state?: Pipeline['state'];
   readonly sink: JobLocation;
   readonly rejects: JobLocation;
   readonly triggerSeconds?: number;
@@ -75,6 +77,7 @@ export function jobSpec(env: Environment, pipeline: LoadedPipeline): JobSpec {
     qualitySql: qualitySql(pipeline),
     steps: pipeline.steps,
     ...(pipeline.window ? { window: pipeline.window } : {}),
+    ...(pipeline.state ? { state: pipeline.state } : {}),
     sink: location(pipeline.sink),
     rejects: location(pipeline.rejects),
     ...(pipeline.triggerSeconds !== undefined ? { triggerSeconds: pipeline.triggerSeconds } : {}),

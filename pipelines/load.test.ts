@@ -36,6 +36,7 @@ const SPEC = {
   schema: [{ name: 'user_id', type: 'string' }, { name: 'clicked_at', type: 'timestamp' }],
   quality: { required: ['user_id'], ranges: [] },
   steps: ['sessions.sql'],
+  state: { merge: {} },
   sink: { type: 's3', bucket: 'curated', prefix: 'sessions/' },
   rejects: { type: 'kafka', topic: 'clicks.dlq' },
   topics: { partitions: { lab: 1, live: 3 } },
@@ -82,8 +83,9 @@ describe('loadPipelines', () => {
       payments: spec({ name: 'payments', source: { type: 'kafka', topic: 'payments', format: 'json' }, rejects: { type: 'hdfs', path: '/x' } }),
       nightly: spec({ name: 'nightly', kind: 'nightly', cron: '0 2 * * *' }),
       topics: spec({ name: 'topics', source: { type: 'kafka', topic: 'Bad Topic', format: 'json' } }),
-      batch: spec({ name: 'batch', kind: 'batch', schedule: '0 0 2 * * *', triggerSeconds: undefined, source: { type: 's3', bucket: 'raw', prefix: 'in/', format: 'csv' } }),
+      batch: spec({ name: 'batch', kind: 'batch', schedule: '0 0 2 * * *', triggerSeconds: undefined, state: undefined, source: { type: 's3', bucket: 'raw', prefix: 'in/', format: 'csv' } }),
       fields: spec({ name: 'fields', quality: { required: ['missing'], ranges: [{ field: 'user_id' }] } }),
+      merging: spec({ name: 'merging', state: { merge: { Clicks: 'sum', user_id: 'avg' } }, source: { type: 'kafka', topic: 'm', format: 'json' }, rejects: { type: 'kafka', topic: 'm.dlq' } }),
     });
     expect(await problemsOf(dir)).toEqual([
       "pipelines/batch/pipeline.ts schedule: must be a cron schedule with 5 fields (minute, hour, day of month, month, day of week), it has 6",
@@ -92,8 +94,10 @@ describe('loadPipelines', () => {
       "pipelines/fields/pipeline.ts quality.required.0: must be a field of the schema (user_id, clicked_at)",
       'pipelines/fields/pipeline.ts quality.ranges.0: must set min, max or both',
       'pipelines/fields/pipeline.ts quality.ranges.0.field: must be an integer or double field to have a range, it is a string',
+      'pipelines/merging/pipeline.ts state.merge.Clicks: must be a lower-case identifier such as store_id',
+      'pipelines/merging/pipeline.ts state.merge.user_id: must be one of "sum", "min", "max"',
       'pipelines/nightly/pipeline.ts kind: must be one of "streaming", "batch"',
-      'pipelines/nightly/pipeline.ts cron: is not a known field (known: name, description, kind, triggerSeconds, schedule, source, references, schema, quality, steps, window, sink, rejects, spark, topics, alerts)',
+      'pipelines/nightly/pipeline.ts cron: is not a known field (known: name, description, kind, triggerSeconds, schedule, source, references, schema, quality, steps, window, state, sink, rejects, spark, topics, alerts)',
       "pipelines/payments/pipeline.ts rejects.type: must be a dead-letter location: { type: 'kafka', topic } or { type: 's3', bucket, prefix }",
       'pipelines/topics/pipeline.ts source.topic: must be a Kafka topic name of lower-case letters and digits, separated by single dots or dashes',
     ]);
@@ -104,7 +108,10 @@ describe('loadPipelines', () => {
       stream: spec({ name: 'stream', triggerSeconds: undefined, schedule: '0 2 * * *' }),
       batch: spec({ name: 'batch', kind: 'batch', triggerSeconds: undefined, schedule: '0 2 * * *' }),
       loop: spec({ name: 'loop', rejects: { type: 'kafka', topic: 'clicks' }, source: { type: 'kafka', topic: 'clicks-in', format: 'json' }, sink: { type: 'kafka', topic: 'clicks' } }),
-      window: spec({ name: 'window', window: { column: 'user_id', unit: 'minute', watermarkMinutes: 1 }, source: { type: 'kafka', topic: 'w', format: 'json' }, rejects: { type: 'kafka', topic: 'w.dlq' } }),
+      window: spec({ name: 'window', window: { column: 'user_id', unit: 'minute', watermarkMinutes: 1 }, state: undefined, source: { type: 'kafka', topic: 'w', format: 'json' }, rejects: { type: 'kafka', topic: 'w.dlq' } }),
+      unkept: spec({ name: 'unkept', state: undefined, source: { type: 'kafka', topic: 'k', format: 'json' }, rejects: { type: 'kafka', topic: 'k.dlq' } }),
+      windowed: spec({ name: 'windowed', window: { column: 'clicked_at', unit: 'minute', watermarkMinutes: 1 }, source: { type: 'kafka', topic: 'v', format: 'json' }, rejects: { type: 'kafka', topic: 'v.dlq' } }),
+      keyed: spec({ name: 'keyed', state: { merge: { user_id: 'max' } }, sink: { type: 'hdfs', path: '/data/keyed', partitionBy: ['user_id'] }, source: { type: 'kafka', topic: 'y', format: 'json' }, rejects: { type: 'kafka', topic: 'y.dlq' } }),
       echo: spec({ name: 'echo', source: { type: 'kafka', topic: 'e', format: 'json' }, sink: { type: 'kafka', topic: 'e' }, rejects: { type: 'kafka', topic: 'e.dlq' } }),
       untopiced: spec({ name: 'untopiced', topics: undefined, source: { type: 'kafka', topic: 'u', format: 'json' }, rejects: { type: 'kafka', topic: 'u.dlq' } }),
       elsewhere: spec({ name: 'elsewhere', spark: { trial: { executorInstances: 2 }, nowhere: { executorInstances: 2 } }, topics: { partitions: { gone: 3 } }, source: { type: 'kafka', topic: 'x', format: 'json' }, rejects: { type: 'kafka', topic: 'x.dlq' } }),
@@ -113,15 +120,19 @@ describe('loadPipelines', () => {
     }, ['sessions.sql', 'source.sql']);
     expect(await problemsOf(dir)).toEqual([
       "pipelines/batch/pipeline.ts source.type: must be 's3' for a batch pipeline",
+      "pipelines/batch/pipeline.ts state: is only for streaming pipelines (a batch run sees all its records at once)",
       'pipelines/echo/pipeline.ts sink.topic: must differ from source.topic, or the pipeline would read its own output again',
       'pipelines/elsewhere/pipeline.ts spark.nowhere: must be named after an environment in environments/ (lab, trial, live)',
       'pipelines/elsewhere/pipeline.ts topics.partitions.gone: must be named after an environment in environments/ (lab, trial, live)',
+      'pipelines/keyed/pipeline.ts state.merge.user_id: must not merge a sink.partitionBy column: the state is kept per sink partition, so user_id is part of its key',
       'pipelines/loop/pipeline.ts rejects.topic: must differ from sink.topic, or the pipeline would read its own dead letters again',
       'pipelines/ranged/pipeline.ts quality.ranges.0.field: must be an integer or double field to have a range, it is a string',
       "pipelines/shadow/pipeline.ts steps.0: must not be named like the view 'source' the steps already read",
       'pipelines/stream/pipeline.ts triggerSeconds: is required for a streaming pipeline',
       'pipelines/stream/pipeline.ts schedule: must be absent for a streaming pipeline (it runs continuously)',
+      "pipelines/unkept/pipeline.ts state: is required for a streaming pipeline without a window: say how the first step's rows merge with the state kept so far, e.g. { merge: { occurrences: 'sum' } }",
       'pipelines/window/pipeline.ts window.column: must be a timestamp field of the schema',
+      'pipelines/windowed/pipeline.ts state: must be absent with a window (Spark keeps the state of a window until the watermark passes it)',
     ]);
   });
 

@@ -80,6 +80,35 @@ export const PIPELINE_RULES: readonly CrossFieldRule<Pipeline>[] = [
     check: (p) => when(p.window !== undefined && p.kind !== 'streaming', { field: 'window', value: p.window, rule: 'is only for streaming pipelines' }),
   },
   {
+    // A stream without a window must keep its state merged, or each micro-batch would reread every record so far.
+    reads: ['kind', 'window', 'state'],
+    check: (p) =>
+      p.kind === 'streaming' && p.window === undefined
+        ? when(p.state === undefined, {
+            field: 'state',
+            value: undefined,
+            rule: "is required for a streaming pipeline without a window: say how the first step's rows merge with the state kept so far, e.g. { merge: { occurrences: 'sum' } }",
+          })
+        : when(p.state !== undefined, {
+            field: 'state',
+            value: p.state,
+            rule: p.kind === 'batch' ? 'is only for streaming pipelines (a batch run sees all its records at once)' : 'must be absent with a window (Spark keeps the state of a window until the watermark passes it)',
+          }),
+  },
+  {
+    reads: ['sink', 'state'],
+    check: (p) => {
+      const partitions = p.sink.type === 'kafka' ? [] : (p.sink.partitionBy ?? []);
+      return Object.entries(p.state?.merge ?? {}).flatMap(([column, how]) =>
+        when(partitions.includes(column), {
+          field: `state.merge.${column}`,
+          value: how,
+          rule: `must not merge a sink.partitionBy column: the state is kept per sink partition, so ${column} is part of its key`,
+        }),
+      );
+    },
+  },
+  {
     reads: ['schema'],
     check: (p) =>
       fieldNames(p).flatMap((name, index) =>

@@ -103,6 +103,13 @@ export const Pipeline = z.strictObject({
    * to group by, and finalizes a window once no record later than `watermarkMinutes` can still arrive.
    */
   window: z.strictObject({ column: identifier, unit: z.enum(['minute', 'hour', 'day']), watermarkMinutes: whole(0, 10080) }).optional(),
+  /**
+   * Streams without a window: what the stream keeps instead of its records, so that a micro-batch costs work in
+   * proportion to its own records. The first step turns a micro-batch's records into rows per key; `merge` says how
+   * each measure column combines with the kept row of the same key, every other column is the key. The later steps
+   * read the merged rows of the sink partitions that the micro-batch touched (see pipelines/README.md).
+   */
+  state: z.strictObject({ merge: z.record(identifier, z.enum(['sum', 'min', 'max'])) }).optional(),
   sink: Sink,
   rejects: Rejects,
   /** Spark sizing per environment, over the environment's defaults (`spark`); environments not named use those. */

@@ -1,12 +1,13 @@
 /**
  * Runs a pipeline's semantics (pipelines/README.md) in DuckDB on fixture data, so that its SQL steps are
  * tested without a Spark cluster: the same parsing, the same quality SQL and the same step files as the
- * runtime (pipelines/runtime/driftless_runtime.py). Only the streaming mechanics (micro-batches, watermarks,
- * checkpoints) are not modelled: the harness sees every record at once, as the last micro-batch would.
+ * runtime (pipelines/runtime/driftless_runtime.py). A stream without a window runs in micro-batches, its state
+ * merged and its sink partitions overwritten as the runtime does; watermarks and checkpoints are not modelled: a
+ * windowed stream is seen at once, as its last micro-batch would see it.
  */
 import { readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { DuckDBInstance, DuckDBTypeId, type DuckDBConnection, type DuckDBResultReader } from '@duckdb/node-api';
+import { DuckDBInstance, DuckDBTypeId, type DuckDBConnection, type DuckDBResultReader, type DuckDBType } from '@duckdb/node-api';
 import { qualitySql } from './quality-sql';
 import type { Pipeline } from './schema';
 
@@ -24,6 +25,11 @@ export interface HarnessInput {
   readonly references?: Readonly<Record<string, readonly string[]>>;
   /** Batch: the logical date of the run, 'YYYY-MM-DD', which the steps see as `run.run_date`. */
   readonly runDate?: string;
+  /**
+   * Streams without a window: how many records each micro-batch gets, in order (the last may get fewer).
+   * @default all of them, in one micro-batch
+   */
+  readonly recordsPerBatch?: number;
 }
 
 /** A value of an output row: numbers, text, dates as 'YYYY-MM-DD', timestamps as 'YYYY-MM-DD HH:MM:SS[.ffffff]'. */
@@ -42,9 +48,9 @@ export interface Reject {
 
 /** What the pipeline produced: the sink's rows sorted by every column, and the rejects in the order they arose. */
 export interface HarnessResult {
-  /** The last step's rows. */
+  /** The last step's rows; for a stream without a window, what its sink holds after the last micro-batch. */
   readonly output: Row[];
-  /** Parsing and quality rejects in input order, then each step's rejects sorted by their columns. */
+  /** Parsing and quality rejects in input order, then each step's rejects sorted by their columns (per micro-batch). */
   readonly rejects: Reject[];
 }
 
@@ -66,7 +72,6 @@ export async function runPipeline(pipeline: Pipeline, input: HarnessInput, dir: 
   const instance = await DuckDBInstance.create(':memory:');
   const db = await instance.connect();
   try {
-    await insertTextTable(db, 'raw', [...names, '_record'], parsed.rows.map((r) => [...r.values, r.record]));
     for (const reference of pipeline.references ?? []) {
       const lines = input.references?.[reference.as];
       if (lines === undefined) throw new Error(`runPipeline: give the reference table '${reference.as}' as CSV lines`);
@@ -80,34 +85,16 @@ export async function runPipeline(pipeline: Pipeline, input: HarnessInput, dir: 
       // As the runtime does: the steps can compare records with the day being processed.
       await db.run(`CREATE VIEW run AS SELECT DATE '${input.runDate}' AS run_date`);
     }
-    await db.run(`CREATE TABLE checked AS\n${qualitySql(pipeline)}\n`);
-    // A scan keeps DuckDB's insertion order, so the k-th checked row is the k-th raw row.
-    const checked = (await db.runAndReadAll('SELECT _record, reject_reason FROM checked')).getRowObjectsJson();
-    const qualityRejects = checked.flatMap((row, k) =>
-      row.reject_reason === null ? [] : [{ index: parsed.rows[k]!.index, record: row._record as Text, reason: String(row.reject_reason) }],
-    );
+    if (pipeline.kind === 'streaming' && pipeline.window === undefined) return await accumulate(db, pipeline, parsed, input, dir);
+    const qualityRejects = await check(db, pipeline, parsed.rows);
     const rejects: Reject[] = [...parsed.rejects, ...qualityRejects].sort((a, b) => a.index - b.index).map(({ record, reason }) => ({ record, reason }));
 
     const window = pipeline.window ? `, date_trunc('${pipeline.window.unit}', ${pipeline.window.column}) AS window_start` : '';
     await db.run(`CREATE VIEW source AS SELECT ${names.join(', ')}${window} FROM checked WHERE reject_reason IS NULL`);
     let last = 'source';
-    for (const [index, step] of pipeline.steps.entries()) {
-      const view = stepView(step);
-      const sql = readFileSync(join(dir, pipeline.name, step), 'utf8').replace(/;(\s|--[^\n]*)*$/, '');
-      await db.run(`CREATE TABLE step_${index} AS\n${sql}\n`);
-      const columns = (await db.runAndReadAll(`SELECT * FROM step_${index} LIMIT 0`)).columnNames();
-      if (columns.includes('reject_reason')) {
-        const rejected = await db.runAndReadAll(`SELECT * EXCLUDE (reject_reason), reject_reason FROM step_${index} WHERE reject_reason IS NOT NULL ORDER BY ALL`);
-        for (const row of rows(rejected)) {
-          const { reject_reason: reason, ...fields } = row;
-          rejects.push({ record: sparkJson(fields, rejected), reason: String(reason) });
-        }
-        await db.run(`CREATE VIEW "${view}" AS SELECT * EXCLUDE (reject_reason) FROM step_${index} WHERE reject_reason IS NULL`);
-      } else {
-        // Quoted: a file stem may be a DuckDB keyword (SUMMARIZE is one) that a query could not name unquoted.
-        await db.run(`CREATE VIEW "${view}" AS SELECT * FROM step_${index}`);
-      }
-      last = view;
+    for (const index of pipeline.steps.keys()) {
+      rejects.push(...(await runStep(db, pipeline, index, dir)));
+      last = stepView(pipeline.steps[index]!);
     }
     const output = rows(await db.runAndReadAll(`SELECT * FROM "${last}" ORDER BY ALL`));
     return { output, rejects };
@@ -119,6 +106,142 @@ export async function runPipeline(pipeline: Pipeline, input: HarnessInput, dir: 
 
 /** The view a step's result is known by: its file name without `.sql`, dashes turned into underscores. */
 export const stepView = (step: string): string => step.replace(/\.sql$/, '').replaceAll('-', '_');
+
+// Step 2 of the semantics over `records`: the table `checked` (typed fields, `_record`, `reject_reason`), and its rejects.
+async function check(db: DuckDBConnection, pipeline: Pipeline, records: Parsed['rows']): Promise<Parsed['rejects']> {
+  await db.run('DROP TABLE IF EXISTS raw');
+  await insertTextTable(db, 'raw', [...pipeline.schema.map((f) => f.name), '_record'], records.map((r) => [...r.values, r.record]));
+  await db.run(`CREATE OR REPLACE TABLE checked AS\n${qualitySql(pipeline)}\n`);
+  // A scan keeps DuckDB's insertion order, so the k-th checked row is the k-th raw row.
+  const checked = (await db.runAndReadAll('SELECT _record, reject_reason FROM checked')).getRowObjectsJson();
+  return checked.flatMap((row, k) => (row.reject_reason === null ? [] : [{ index: records[k]!.index, record: row._record as Text, reason: String(row.reject_reason) }]));
+}
+
+const readStep = (pipeline: Pipeline, index: number, dir: string): string =>
+  readFileSync(join(dir, pipeline.name, pipeline.steps[index]!), 'utf8').replace(/;(\s|--[^\n]*)*$/, '');
+
+// Step 4 for one step: its result as the table step_<index> and the view named after it, and the rows it rejected.
+async function runStep(db: DuckDBConnection, pipeline: Pipeline, index: number, dir: string): Promise<Reject[]> {
+  const view = stepView(pipeline.steps[index]!);
+  const rejects: Reject[] = [];
+  await db.run(`CREATE OR REPLACE TABLE step_${index} AS\n${readStep(pipeline, index, dir)}\n`);
+  const columns = (await db.runAndReadAll(`SELECT * FROM step_${index} LIMIT 0`)).columnNames();
+  if (columns.includes('reject_reason')) {
+    const rejected = await db.runAndReadAll(`SELECT * EXCLUDE (reject_reason), reject_reason FROM step_${index} WHERE reject_reason IS NOT NULL ORDER BY ALL`);
+    for (const row of rows(rejected)) {
+      const { reject_reason: reason, ...fields } = row;
+      rejects.push({ record: sparkJson(fields, rejected), reason: String(reason) });
+    }
+    await db.run(`CREATE OR REPLACE VIEW "${view}" AS SELECT * EXCLUDE (reject_reason) FROM step_${index} WHERE reject_reason IS NULL`);
+  } else {
+    // Quoted: a file stem may be a DuckDB keyword (SUMMARIZE is one) that a query could not name unquoted.
+    await db.run(`CREATE OR REPLACE VIEW "${view}" AS SELECT * FROM step_${index}`);
+  }
+  return rejects;
+}
+
+// Sums of these stay exact whatever order the rows are added in; a sum of doubles does not.
+const EXACT_SUMS: ReadonlySet<DuckDBTypeId> = new Set([
+  DuckDBTypeId.TINYINT, DuckDBTypeId.SMALLINT, DuckDBTypeId.INTEGER, DuckDBTypeId.BIGINT, DuckDBTypeId.HUGEINT,
+  DuckDBTypeId.UTINYINT, DuckDBTypeId.USMALLINT, DuckDBTypeId.UINTEGER, DuckDBTypeId.UBIGINT, DuckDBTypeId.UHUGEINT, DuckDBTypeId.DECIMAL,
+]);
+
+/**
+ * A stream without a window, as the runtime's `accumulator` runs it: per micro-batch, the quality check and the first
+ * step over its records; those rows merged by key into the kept state (`state.merge`); the later steps over the kept
+ * rows of the sink partitions the batch touched, with `source` gone; and those partitions of the sink overwritten
+ * (without `partitionBy`: the whole sink). The output is the sink after the last micro-batch.
+ */
+async function accumulate(db: DuckDBConnection, pipeline: Pipeline, parsed: Parsed, input: HarnessInput, dir: string): Promise<HarnessResult> {
+  const merge = pipeline.state?.merge ?? fail('a streaming pipeline without a window needs `state` (see pipelines/README.md)');
+  const partitions = pipeline.sink.type === 'kafka' ? [] : (pipeline.sink.partitionBy ?? []);
+  const names = pipeline.schema.map((f) => f.name);
+  const perBatch = input.recordsPerBatch ?? Math.max(1, input.records.length);
+  if (!Number.isInteger(perBatch) || perBatch < 1) fail(`recordsPerBatch must be a whole number of at least 1, got ${perBatch}`);
+  const stateView = stepView(pipeline.steps[0]!);
+  const quote = (column: string) => `"${column}"`;
+  const samePartition = (a: string, b: string) => ['TRUE', ...partitions.map((p) => `${a}.${quote(p)} IS NOT DISTINCT FROM ${b}.${quote(p)}`)].join(' AND ');
+  const rejects: Array<Reject & { index: number }> = [...parsed.rejects];
+  const stepRejects: Reject[] = [];
+  let sink = false;
+  for (let first = 0; first < input.records.length; first += perBatch) {
+    rejects.push(...(await check(db, pipeline, parsed.rows.filter((r) => r.index >= first && r.index < first + perBatch))));
+    await db.run(`CREATE OR REPLACE VIEW source AS SELECT ${names.join(', ')} FROM checked WHERE reject_reason IS NULL`);
+    stepRejects.push(...(await runStep(db, pipeline, 0, dir)));
+    await db.run(`CREATE OR REPLACE TABLE _batch AS SELECT * FROM "${stateView}"`);
+    // The later steps must not see one micro-batch where they mean every record so far.
+    await db.run('DROP VIEW source');
+    const batch = await db.runAndReadAll('SELECT * FROM _batch LIMIT 0');
+    const columns = batch.columnNames();
+    if (first === 0) {
+      const types = new Map(columns.map((name, i) => [name, batch.columnTypes()[i]!]));
+      const problems = stateProblems(pipeline, types, partitions);
+      if (problems.length > 0) throw new Error(problems.join('\n'));
+      await db.run('CREATE TABLE _state AS SELECT * FROM _batch LIMIT 0');
+    }
+    if (Number((await db.runAndReadAll('SELECT count(*) AS n FROM _batch')).getRowObjectsJson()[0]!.n) === 0) continue;
+
+    const types = batch.columnTypes();
+    const merged = columns.map((column, i) => {
+      const how = merge[column];
+      return how === undefined ? quote(column) : `CAST(${how}(${quote(column)}) AS ${types[i]!.toString()}) AS ${quote(column)}`;
+    });
+    const keys = columns.filter((column) => merge[column] === undefined).map(quote);
+    const union = 'SELECT * FROM _state UNION ALL BY NAME SELECT * FROM _batch';
+    await db.run(
+      Object.keys(merge).length === 0
+        ? `CREATE OR REPLACE TABLE _state AS SELECT DISTINCT * FROM (${union})`
+        : `CREATE OR REPLACE TABLE _state AS SELECT ${merged.join(', ')} FROM (${union}) AS kept GROUP BY ${keys.length > 0 ? keys.join(', ') : '()'}`,
+    );
+    await db.run(`CREATE OR REPLACE VIEW "${stateView}" AS SELECT * FROM _state AS kept WHERE EXISTS (SELECT 1 FROM _batch AS batch WHERE ${samePartition('kept', 'batch')})`);
+    let last = stateView;
+    for (let index = 1; index < pipeline.steps.length; index++) {
+      await db.run(`CREATE OR REPLACE TABLE step_${index} AS\n${readStep(pipeline, index, dir)}\n`);
+      if ((await db.runAndReadAll(`SELECT * FROM step_${index} LIMIT 0`)).columnNames().includes('reject_reason')) {
+        // As in the runtime: they see every kept row again in each micro-batch, so their rejects would repeat.
+        fail(`${specOf(pipeline)}: 'steps.${index}' must not return reject_reason: only the first step of a stream without a window may reject rows, got ${JSON.stringify(pipeline.steps[index])}`);
+      }
+      last = stepView(pipeline.steps[index]!);
+      await db.run(`CREATE OR REPLACE VIEW "${last}" AS SELECT * FROM step_${index}`);
+    }
+    await db.run(`CREATE OR REPLACE TABLE _result AS SELECT * FROM "${last}"`);
+    if (partitions.length === 0 || !sink) {
+      await db.run('CREATE OR REPLACE TABLE _sink AS SELECT * FROM _result');
+    } else {
+      // Dynamic partition overwrite: the partitions the result has are replaced, the others stay.
+      await db.run(`DELETE FROM _sink WHERE EXISTS (SELECT 1 FROM _result WHERE ${samePartition('_sink', '_result')})`);
+      await db.run('INSERT INTO _sink BY NAME SELECT * FROM _result');
+    }
+    sink = true;
+  }
+  const output = sink ? rows(await db.runAndReadAll('SELECT * FROM _sink ORDER BY ALL')) : [];
+  return { output, rejects: [...rejects.sort((a, b) => a.index - b.index).map(({ record, reason }) => ({ record, reason })), ...stepRejects] };
+}
+
+const specOf = (pipeline: Pipeline) => `pipelines/${pipeline.name}/pipeline.ts: pipeline '${pipeline.name}'`;
+
+/** Why the first step's result cannot be kept as the state the spec declares, one line each: the runtime's `state_problems`. */
+function stateProblems(pipeline: Pipeline, types: ReadonlyMap<string, DuckDBType>, partitions: readonly string[]): string[] {
+  const step = pipeline.steps[0];
+  const returned = `${step} returns (${[...types.keys()].join(', ')})`;
+  return [
+    ...Object.entries(pipeline.state?.merge ?? {}).flatMap(([column, how]) => {
+      const type = types.get(column);
+      if (type === undefined) return [`${specOf(pipeline)}: 'state.merge' must name only columns that ${returned}, got ${JSON.stringify(column)}`];
+      if (how === 'sum' && !EXACT_SUMS.has(type.typeId)) {
+        return [
+          `${specOf(pipeline)}: 'state.merge.${column}' may be 'sum' only for a whole-number or DECIMAL column (${step} returns ${type.toString()}, whose sum depends on ` +
+            `the order of addition, so a replayed or differently split micro-batch would change it): cast it to DECIMAL in the step, got "sum"`,
+        ];
+      }
+      return [];
+    }),
+    ...partitions
+      .filter((column) => !types.has(column))
+      .map((column) => `${specOf(pipeline)}: 'sink.partitionBy' must name only columns that ${returned}, the state, which is kept per sink partition, got ${JSON.stringify(column)}`),
+    ...[...types.keys()].filter((column) => column.startsWith('_')).map((column) => `${specOf(pipeline)}: 'steps.0' must return no column whose name starts with '_' (the runtime's own), got ${JSON.stringify(column)}`),
+  ];
+}
 
 interface Parsed {
   readonly rows: Array<{ index: number; values: Text[]; record: string }>;

@@ -129,6 +129,7 @@ function pipelinesDir(name: string, steps: Record<string, string>): string {
     schema: [{ name: 'user_id', type: 'string' }],
     quality: { required: ['user_id'], ranges: [] },
     steps: Object.keys(steps),
+    state: { merge: {} },
     sink: { type: 's3', bucket: 'curated', prefix: 'sessions/' },
     rejects: { type: 'kafka', topic: 'clicks.dlq' },
     alerts: { staleAfterMinutes: 10 },

@@ -142,7 +142,7 @@ const CASES: Case[] = [
   {
     name: 'an unknown key in a spec',
     files: pipeline('readings', { owner: 'team-a' }),
-    messages: [pipe('readings', 'owner', 'is not a known field (known: name, description, kind, triggerSeconds, schedule, source, references, schema, quality, steps, window, sink, rejects, spark, topics, alerts)', '"team-a"')],
+    messages: [pipe('readings', 'owner', 'is not a known field (known: name, description, kind, triggerSeconds, schedule, source, references, schema, quality, steps, window, state, sink, rejects, spark, topics, alerts)', '"team-a"')],
   },
   { name: 'a missing SQL file', files: { 'pipelines/ledger/totals.sql': null }, messages: [pipe('ledger', 'steps.0', 'must be a file in pipelines/ledger/', '"totals.sql"')] },
   {

@@ -48,6 +48,7 @@ export const pipeline = {
   ],
   quality: { required: ['reading_id', 'reading'], ranges: [] },
   steps: ['pass-on.sql'],
+  state: { merge: {} },
   sink: { type: 'kafka', topic: '${SINK}' },
   rejects: ${rejects},
   topics: { partitions: ${JSON.stringify(Object.fromEntries(environments.map((env) => [env, 1])))} },

@@ -305,30 +305,254 @@ def run_windowed_stream(spark, job, steps):
 
 
 def run_accumulating_stream(spark, job, steps):
-    """Results over every record so far: each micro-batch keeps its valid records, then recomputes the steps
-    over all kept records for the partitions it touched and overwrites exactly those partitions."""
+    """Results over every record so far, each micro-batch at the cost of its own records: see `accumulator`."""
+    streaming(job, kafka_records(spark, job), SINK_QUERY).foreachBatch(accumulator(spark, job, steps)).start()
+    commit_offsets_of(spark, job, SINK_QUERY)
+    spark.streams.awaitAnyTermination()
+
+
+# ---------------------------------------------------------------- the state of a stream without a window
+
+# How `state.merge` combines a measure of the kept state with the same key's measure in a micro-batch.
+MERGES = {"sum": F.sum, "min": F.min, "max": F.max}
+# Sums of these stay exact whatever order the rows are added in; a sum of doubles does not.
+EXACT_TYPES = ("byte", "short", "integer", "long", "decimal")
+# The runtime's column and folder for a bucket of sink partitions; the state step may return no column named '_...'.
+BUCKET = "_bucket"
+
+
+def accumulator(spark, job, steps):
+    """The function each micro-batch of a stream without a window runs (`foreachBatch(accumulator(...))`).
+
+    The first step turns a micro-batch's valid records into state rows: per key, measures that `state.merge` says
+    how to combine (sum, min, max). The runtime keeps the state of every record so far, merged per key, split into
+    buckets by the sink's partition columns; a micro-batch reads only the buckets it touches, merges its rows into
+    them, and runs the later steps over those to overwrite exactly the sink partitions they hold. So its cost follows
+    its own records and the state of its partitions (bounded by distinct keys), never the number of records so far.
+
+    Exactly once with Spark's checkpoint: the state a micro-batch writes is a new version named by its batch id,
+    computed from the versions the previous batch id left, and a manifest per batch id says which version of each
+    bucket holds the state. A batch that is run again after a crash (same id, same records: Spark logs its offsets
+    before running it) recomputes the same state from the same versions and overwrites what its first attempt wrote.
+    """
     sink = job["sink"]
     partitions = sink.get("partitionBy", [])
-    # A folder starting with '_' is invisible to readers of the sink's partitions.
-    kept = join(job["checkpointUri"] if sink["type"] == "kafka" else sink["uri"], "_records")
+    merge = job["state"]["merge"]
+    (state_view, _), later = steps[0], steps[1:]
+    # A micro-batch is small, and Spark turns adaptive execution off in streaming queries: each shuffle would otherwise
+    # run 200 tiny tasks (the default), which alone outlasts a 10 s trigger on a few cores. A job that sets it keeps it.
+    if not spark.sparkContext.getConf().contains("spark.sql.shuffle.partitions"):
+        spark.conf.set("spark.sql.shuffle.partitions", str(spark.sparkContext.defaultParallelism))
+    # Where the sink writes its partitions (a folder readers of the sink skip, '_'): the state writes a file per touched
+    # partition too, so it belongs on the same store. Without partitions (a Kafka sink, or one overwritten whole, which
+    # would take the folder with it) the state is one file per micro-batch, beside the checkpoint.
+    store = StateStore(spark, join(sink["uri"], "_state") if partitions else join(job["checkpointUri"], "state"))
+    # Checked before the first micro-batch, on no records: a spec that does not fit its SQL stops the job at once.
+    problems = state_problems(job, state_rows(spark, spark.createDataFrame([], "_record STRING"), job, steps)[0].schema)
+    if problems:
+        raise ValueError("\n".join(problems))
 
     def each_batch(batch, batch_id):
         session = batch.sparkSession
         batch.persist()
-        valid, rejects = check(session, batch, job)
-        touched, step_rejects = run_steps(session, valid, steps)
-        write_rejects(job, union(rejects, step_rejects), "batch_id={}".format(batch_id))
-        # Overwritten, not appended: a retried micro-batch replaces its records instead of adding them twice.
-        valid.write.mode("overwrite").parquet(join(kept, "batch_id={}".format(batch_id)))
-        result, _ = run_steps(session, session.read.parquet(kept).drop("batch_id"), steps)
-        if partitions:
-            result = result.join(touched.select(*partitions).distinct(), partitions, "left_semi")
-        write_sink(job, result)
+        rows, rejects = state_rows(session, batch, job, steps)
+        write_rejects(job, rejects, "batch_id={}".format(batch_id))
+        described = describe_state(rows.schema, partitions, merge)
+        previous = store.manifest(batch_id - 1) if batch_id > 0 else Manifest(described, {}, [])
+        if previous is None:
+            raise ValueError(
+                "{}: the state of batch {} is missing while the checkpoint is at batch {}: restore it, or delete {} to recompute "
+                "everything from the earliest offsets".format(store.manifest_uri(batch_id - 1), batch_id - 1, batch_id, job["checkpointUri"])
+            )
+        if previous.state != described:
+            raise ValueError(
+                "{}: 'state' must describe the state kept under {} ({}), which cannot be merged with rows of another shape, key or "
+                "merge: delete that folder and {} to recompute everything from the earliest offsets, got {}".format(
+                    spec_file(job), store.uri, json.dumps(previous.state), job["checkpointUri"], json.dumps(described)
+                )
+            )
+        rows = rows.withColumn(BUCKET, bucket_of(partitions)).persist()
+        touched = sorted(row[0] for row in rows.select(BUCKET).distinct().collect())
+        buckets = dict(previous.buckets)
+        replaced = [[bucket, buckets[str(bucket)]] for bucket in touched if str(bucket) in buckets]
+        if touched:
+            kept = store.read(session, rows.drop(BUCKET).schema, {bucket: buckets.get(str(bucket)) for bucket in touched})
+            merged = merged_state(rows.unionByName(kept.withColumn(BUCKET, bucket_of(partitions))), merge).persist()
+            store.write(merged, batch_id)
+            buckets.update({str(bucket): batch_id for bucket in touched})
+        store.write_manifest(batch_id, Manifest(described, buckets, replaced))
+        if touched:
+            session.catalog.dropTempView("source")
+            write_sink(job, later_steps(session, job, merged.drop(BUCKET), state_view, later))
+            merged.unpersist()
+        store.clean(batch_id, previous)
+        rows.unpersist()
         batch.unpersist()
 
-    streaming(job, kafka_records(spark, job), SINK_QUERY).foreachBatch(each_batch).start()
-    commit_offsets_of(spark, job, SINK_QUERY)
-    spark.streams.awaitAnyTermination()
+    return each_batch
+
+
+def spec_file(job):
+    return "pipelines/{0}/pipeline.ts: pipeline '{0}'".format(job["pipeline"])
+
+
+def state_rows(session, records, job, steps):
+    """The first step over a micro-batch's valid records, and every reject so far (parsing, quality, that step)."""
+    valid, rejects = check(session, records, job)
+    rows, step_rejects = run_steps(session, valid, steps[:1])
+    return rows, union(rejects, step_rejects)
+
+
+def state_problems(job, schema):
+    """Why the first step's result cannot be kept as the state the spec declares, one line each (nothing if it can)."""
+    step = job["steps"][0]
+    types = {field.name: field.dataType for field in schema.fields}
+    returned = "{} returns ({})".format(step, ", ".join(types))
+    problems = []
+    for column, how in job["state"]["merge"].items():
+        if column not in types:
+            problems.append("{}: 'state.merge' must name only columns that {}, got {}".format(spec_file(job), returned, json.dumps(column)))
+        elif how == "sum" and types[column].typeName() not in EXACT_TYPES:
+            problems.append(
+                "{}: 'state.merge.{}' may be 'sum' only for a whole-number or DECIMAL column ({} returns {}, whose sum depends on "
+                "the order of addition, so a replayed or differently split micro-batch would change it): cast it to DECIMAL in the "
+                "step, got \"sum\"".format(spec_file(job), column, step, types[column].simpleString())
+            )
+    for column in job["sink"].get("partitionBy", []):
+        if column not in types:
+            problems.append(
+                "{}: 'sink.partitionBy' must name only columns that {}, the state, which is kept per sink partition, got {}".format(
+                    spec_file(job), returned, json.dumps(column)
+                )
+            )
+    for column in types:
+        if column.startswith("_"):
+            problems.append("{}: 'steps.0' must return no column whose name starts with '_' (the runtime's own), got {}".format(spec_file(job), json.dumps(column)))
+    return problems
+
+
+def describe_state(schema, partitions, merge):
+    """What the kept state was made by: a different description means it cannot be merged with (checked per batch)."""
+    columns = [[field.name, field.dataType.simpleString()] for field in schema.fields]
+    return {"columns": columns, "partitionBy": list(partitions), "merge": dict(merge)}
+
+
+def bucket_of(partitions):
+    """The bucket of a row: a hash of its sink partition values (one bucket without partitions). Murmur3, which Spark's
+    bucketed tables depend on, so it stays the same across Spark versions; two partitions that share a bucket are
+    read and written together, so a collision costs work, never correctness. A hash, not the values, names the
+    folder: values of any type would need the exact escaping of the engine's partition paths."""
+    return F.hash(*partitions) if partitions else F.lit(0)
+
+
+def merged_state(rows, merge):
+    """Rows of the same key made one: measures combined as `merge` says, in the type the state step returns them."""
+    keys = [column for column in rows.columns if column not in merge]
+    if not merge:
+        return rows.distinct()
+    measures = [MERGES[how](column).cast(rows.schema[column].dataType).alias(column) for column, how in merge.items()]
+    return rows.groupBy(*keys).agg(*measures).select(*rows.columns)
+
+
+def later_steps(session, job, state, state_view, later):
+    """The steps after the first over the merged state of the touched partitions (the view named after the first step).
+    They must compute each sink partition from its own state rows alone; `source` is gone, as they would otherwise
+    see one micro-batch where they mean every record so far."""
+    state.createOrReplaceTempView(state_view)
+    result = state
+    for index, (view, sql) in enumerate(later, start=1):
+        result = session.sql(sql)
+        if "reject_reason" in result.columns:
+            # They see every kept row again in each micro-batch: their rejects would repeat without end.
+            raise ValueError(
+                "{}: 'steps.{}' must not return reject_reason: only the first step of a stream without a window may reject "
+                "rows, got {}".format(spec_file(job), index, json.dumps(job["steps"][index]))
+            )
+        result.createOrReplaceTempView(view)
+    return result
+
+
+class Manifest:
+    """The state after a micro-batch: what made it (`describe_state`), the version of each bucket (keyed by the bucket's
+    number as text, as JSON keys are), and the [bucket, version] pairs the batch replaced, deleted once it is committed."""
+
+    def __init__(self, state, buckets, replaced):
+        self.state = state
+        self.buckets = buckets
+        self.replaced = replaced
+
+
+class StateStore:
+    """The kept state of a stream without a window, in versions named by batch id:
+
+        <uri>/batch_id=<N>/_bucket=<h>/*.parquet   the state rows of bucket h as batch N left them
+        <uri>/_manifests/<N>.json                 after batch N: the version of every bucket, and the
+                                                  versions batch N replaced (deleted once N is committed)
+
+    Batch N reads manifest N-1 only, never a listing, so a stale version from an earlier run of the query (whose
+    checkpoint was deleted) is never read, only overwritten or deleted. Manifests are written from the driver with
+    the Hadoop file system that Spark uses (HDFS, S3A): one small file per micro-batch, read only after its batch
+    was committed, and rewritten whole if that batch is run again.
+    """
+
+    def __init__(self, spark, uri):
+        self.uri = uri
+        # Looked up once: each step of a JVM class name is a round trip to the JVM.
+        self._path = spark.sparkContext._jvm.org.apache.hadoop.fs.Path
+        self._fs = self._path(uri).getFileSystem(spark.sparkContext._jsc.hadoopConfiguration())
+
+    def _version(self, batch_id):
+        return join(self.uri, "batch_id={}".format(batch_id))
+
+    def manifest_uri(self, batch_id):
+        return join(self.uri, "_manifests", "{}.json".format(batch_id))
+
+    def manifest(self, batch_id):
+        path = self._path(self.manifest_uri(batch_id))
+        if not self._fs.exists(path):
+            return None
+        stream = self._fs.open(path)
+        try:
+            return Manifest(**json.loads(bytes(stream.readAllBytes()).decode("utf-8")))
+        finally:
+            stream.close()
+
+    def write_manifest(self, batch_id, manifest):
+        stream = self._fs.create(self._path(self.manifest_uri(batch_id)), True)
+        try:
+            stream.write(bytearray(json.dumps(vars(manifest), sort_keys=True).encode("utf-8")))
+        finally:
+            stream.close()
+
+    def read(self, session, schema, versions):
+        """The state rows of the given buckets at the given versions (None: a bucket that has no state yet)."""
+        paths = [join(self._version(version), "{}={}".format(BUCKET, bucket)) for bucket, version in versions.items() if version is not None]
+        return session.read.schema(schema).parquet(*paths) if paths else session.createDataFrame([], schema)
+
+    def write(self, merged, batch_id):
+        # Replaces the whole version, whatever an interrupted attempt of this batch left in it (one file per bucket).
+        folder = self._version(batch_id)
+        merged.repartition(BUCKET).write.mode("overwrite").option("partitionOverwriteMode", "static").partitionBy(BUCKET).parquet(folder)
+
+    def clean(self, batch_id, previous):
+        """Deletes what no run of batch `batch_id` or later can read: versions that batch `batch_id` - 1 replaced (it is
+        committed, or this batch would not run), versions no bucket of manifest `batch_id` - 1 names, older manifests."""
+        for bucket, version in previous.replaced:
+            self._fs.delete(self._path(join(self._version(version), "{}={}".format(BUCKET, bucket))), True)
+        live = set(previous.buckets.values())
+        for name, number in self._numbered(self.uri, r"batch_id=(\d+)"):
+            if number < batch_id and number not in live:
+                self._fs.delete(self._path(join(self.uri, name)), True)
+        for name, number in self._numbered(join(self.uri, "_manifests"), r"(\d+)\.json"):
+            if number < batch_id - 1:
+                self._fs.delete(self._path(join(self.uri, "_manifests", name)), True)
+
+    def _numbered(self, uri, pattern):
+        path = self._path(uri)
+        if not self._fs.exists(path):
+            return []
+        names = [status.getPath().getName() for status in self._fs.listStatus(path)]
+        return [(name, int(match.group(1))) for name, match in ((name, re.fullmatch(pattern, name)) for name in names) if match]
 
 
 # ---------------------------------------------------------------- consumer lag

@@ -61,7 +61,7 @@ function unknownReads(file: string): string[] {
 // The job descriptions of the project's pipelines in its environments (however many of each there are) and of
 // the fixture pipelines in the fixture environments, which have every shape the runtime branches on: a stream
 // and a batch, Kafka and S3 sources, Kafka, S3 and HDFS sinks, dead letters to a topic and to a prefix, a
-// reference table and an event-time window.
+// reference table, an event-time window and the kept state of a stream without one.
 let specs: JobSpec[] = [];
 let fixtureSpecs: JobSpec[] = [];
 beforeAll(async () => {
@@ -100,6 +100,7 @@ describe('the PySpark runtime', () => {
         `sink ${spec.sink.type}`,
         `rejects ${spec.rejects.type}`,
         ...(spec.window ? ['window'] : []),
+        ...(spec.state ? ['state'] : []),
         ...(spec.references.length > 0 ? ['references'] : []),
         ...('partitionBy' in spec.sink && spec.sink.partitionBy ? ['partitioned sink'] : []),
         ...('file' in spec.source && spec.source.file ? ['source file'] : []),
@@ -114,6 +115,7 @@ describe('the PySpark runtime', () => {
         ...types(Pipeline.shape.sink).map((type) => `sink ${type}`),
         ...types(Pipeline.shape.rejects).map((type) => `rejects ${type}`),
         'window',
+        'state',
         'references',
         'partitioned sink',
         'source file',

@@ -17,7 +17,9 @@ export const pipeline = {
     // The lowest and highest temperatures ever measured on Earth, with a margin: anything outside is a broken sensor.
     ranges: [{ field: 'temperature', min: -90, max: 60 }],
   },
-  steps: ['statistics.sql'],
+  steps: ['frequencies.sql', 'statistics.sql'],
+  // The stream keeps how often each temperature was read per station and year, not the readings themselves.
+  state: { merge: { occurrences: 'sum' } },
   sink: { type: 'hdfs', path: '/data/temperature', partitionBy: ['station', 'year'] },
   rejects: { type: 'kafka', topic: 'temperature.dlq' },
   spark: { prod: { executorInstances: 6 } },
