@@ -8,7 +8,6 @@ tests run the same semantics in DuckDB (pipelines/sql-harness.ts): a change here
 """
 
 import argparse
-import csv
 import datetime
 import functools
 import json
@@ -18,10 +17,19 @@ import re
 from pyspark.sql import DataFrame, SparkSession
 from pyspark.sql import functions as F
 from pyspark.sql.streaming import StreamingQueryListener
-from pyspark.sql.types import StringType, StructField, StructType
+from pyspark.sql.types import ArrayType, StringType
 
-# A comma outside double quotes is one followed by an even number of quotes up to the end of the line.
-CSV_SEPARATOR = ',(?=(?:[^"]*"[^"]*")*[^"]*$)'
+# RFC 4180: a field is quoted ('""' inside for a quote) or holds neither quotes nor commas. A line of such fields
+# separated by commas is well formed; a quote inside an unquoted field, text after a closing quote or an unclosed
+# quote is not.
+CSV_FIELD = '"(?:[^"]|"")*+"|[^",]*+'
+CSV_LINE = "\\A(?:{0})(?:,(?:{0}))*\\z".format(CSV_FIELD)
+# JSON's own whitespace, the only text allowed around a record's object.
+JSON_SPACE = re.compile("[ \t\n\r]*")
+# Deeper records are unparseable: a fixed bound that both engines keep (Python's parser would otherwise stop near
+# 1000 levels and JavaScript's much later).
+JSON_MAX_DEPTH = 100
+LONE_SURROGATE = re.compile("[\ud800-\udfff]")
 SINK_QUERY = "sink"
 REJECTS_QUERY = "rejects"
 
@@ -33,19 +41,33 @@ def main():
     args = parser.parse_args()
     job = json.loads(args.job)
     spark = SparkSession.builder.appName("driftless-" + job["pipeline"]).getOrCreate()
-    # The semantics depend on these; the manifest sets them too, but a job must not rely on it.
-    spark.conf.set("spark.sql.session.timeZone", "UTC")
-    spark.conf.set("spark.sql.sources.partitionOverwriteMode", "dynamic")
+    configure(spark)
     steps = read_steps(spark, job)
     # Registered before any stream starts: a streaming query's session is a copy that keeps these views.
-    for reference in job["references"]:
-        read_table(spark, reference["uri"], reference["format"]).createOrReplaceTempView(reference["as"])
+    register_references(spark, job)
     if job["kind"] == "batch":
         run_batch(spark, job, steps, logical_date(args.date))
     elif job.get("window"):
         run_windowed_stream(spark, job, steps)
     else:
         run_accumulating_stream(spark, job, steps)
+
+
+def configure(spark):
+    """The session settings that the semantics depend on; the manifest sets them too, but a job must not rely on it."""
+    spark.conf.set("spark.sql.session.timeZone", "UTC")
+    spark.conf.set("spark.sql.sources.partitionOverwriteMode", "dynamic")
+
+
+def register_references(spark, job):
+    """Each reference table as a view named by its `as`."""
+    for reference in job["references"]:
+        read_table(spark, reference["uri"], reference["format"], reference["as"]).createOrReplaceTempView(reference["as"])
+
+
+def register_run_date(spark, day):
+    """The day a batch run processes, as the view `run` (column `run_date`) that steps can compare records with."""
+    spark.sql("SELECT DATE'{}' AS run_date".format(day.isoformat())).createOrReplaceTempView("run")
 
 
 def join(uri, *parts):
@@ -68,9 +90,24 @@ def read_steps(spark, job):
     return steps
 
 
-def read_table(spark, uri, fmt):
-    reader = spark.read.option("header", "true").option("escape", '"') if fmt == "csv" else spark.read
-    return reader.format(fmt).load(uri)
+def read_table(spark, uri, fmt, name):
+    """A reference table. CSV: the lines of its files, parsed as source records are (every column text), the first
+    line naming the columns; every line equal to it is left out (each file starts with it), blank lines are
+    skipped, and a malformed line stops the run."""
+    if fmt != "csv":
+        return spark.read.format(fmt).load(uri)
+    lines = spark.read.text(uri).select(F.col("value").alias("_record")).where(F.trim("_record") != "")
+    header = lines.first()
+    if header is None:
+        raise ValueError("{}: reference table '{}' has no header line".format(uri, name))
+    columns = spark.range(1).select(csv_fields(F.lit(header[0]))).first()[0]
+    if columns is None:
+        raise ValueError("{}: malformed CSV header in reference table '{}': {}".format(uri, name, header[0]))
+    rows = lines.where(F.col("_record") != header[0]).select("_record", csv_fields(F.col("_record")).alias("_fields"))
+    bad = rows.where(F.col("_fields").isNull() | (F.size("_fields") != len(columns))).select("_record").first()
+    if bad is not None:
+        raise ValueError("{}: malformed CSV line in reference table '{}': {}".format(uri, name, bad[0]))
+    return rows.select(*[field("_fields", i).alias(column or "") for i, column in enumerate(columns)])
 
 
 def field_names(job):
@@ -129,7 +166,7 @@ def batch_records(spark, job, day):
         header = lines.first()
         if header is not None:
             # Columns are matched by position: a file whose columns moved must stop the run, not shift the data.
-            if next(csv.reader([header[0]])) != names:
+            if spark.range(1).select(csv_fields(F.lit(header[0]))).first()[0] != names:
                 raise ValueError("{}: the CSV header must be '{}', got '{}'".format(path, ",".join(names), header[0]))
             lines = lines.where(F.col("_record") != header[0])
     return lines
@@ -141,16 +178,111 @@ def parse(records, fmt, names):
     if fmt == "parquet":
         return records.withColumn("_parse_reason", F.lit(None).cast("string"))
     if fmt == "json":
-        schema = StructType([StructField(n, StringType()) for n in names] + [StructField("_corrupt_record", StringType())])
-        parsed = F.from_json(text, schema, {"mode": "PERMISSIVE", "columnNameOfCorruptRecord": "_corrupt_record"})
-        bad = text.isNull() | ~F.trim(text).startswith("{") | parsed.getField("_corrupt_record").isNotNull()
-        reason = "unparseable JSON"
+        fields, reason = json_fields(names)(text), "unparseable JSON"
     else:
-        parsed = F.from_csv(text, ", ".join("`{}` STRING".format(n) for n in names), {"escape": '"'})
-        quotes = F.length(text) - F.length(F.regexp_replace(text, '"', ""))
-        bad = text.isNull() | (quotes % 2 == 1) | (F.size(F.split(text, CSV_SEPARATOR, -1)) != len(names))
-        reason = "malformed CSV line"
-    return records.select(*[parsed.getField(n).alias(n) for n in names], text, F.when(bad, F.lit(reason)).alias("_parse_reason"))
+        fields, reason = csv_fields(text), "malformed CSV line"
+        fields = F.when(F.size(fields) == len(names), fields)
+    # Computed once, then split: a Python function is not evaluated again for each field.
+    split = records.select(text, fields.alias("_fields"))
+    return split.select(
+        *[field("_fields", i).alias(n) for i, n in enumerate(names)],
+        text,
+        F.when(F.col("_fields").isNull(), F.lit(reason)).alias("_parse_reason"),
+    )
+
+
+def field(fields, index):
+    """The field at `index` (from 0) of an array column of fields, NULL past its end."""
+    return F.try_element_at(F.col(fields), F.lit(index + 1))
+
+
+def csv_fields(text):
+    """The fields of a CSV line as an array of text (an unquoted empty field NULL, a quoted one without its quotes),
+    or NULL for a line that is not RFC 4180. Written out because Spark's CSV parser reads a quoted empty field as
+    NULL, keeps stray quotes and pads or cuts a line to the columns it expects."""
+    # Each field follows a comma once one is put before the line, so no match is empty and none is skipped.
+    fields = F.regexp_extract_all(F.concat(F.lit(","), text), F.lit(",(" + CSV_FIELD + ")"), 1)
+
+    def value(field):
+        unquoted = F.replace(field.substr(F.lit(2), F.length(field) - 2), F.lit('""'), F.lit('"'))
+        return F.when(field == "", F.lit(None).cast("string")).when(field.startswith('"'), unquoted).otherwise(field)
+
+    return F.when(text.rlike(CSV_LINE), F.transform(fields, value))
+
+
+def json_fields(names):
+    """A function of a column: the text of each named field of a record that is exactly one JSON object (JSON
+    whitespace around it allowed), or NULL for any other record. A string field is its content; a number,
+    boolean, object or array its JSON exactly as written; null and a missing field NULL; of repeated names the
+    last counts. Python's JSON reader, not Spark's: Spark's accepts single quotes, NaN and text after the object,
+    and rewrites numbers (1.10 as 1.1, 1e23 as 9.999999999999999E22 on Java 17), so a field's text would depend
+    on the engine."""
+
+    def refuse(constant):
+        raise ValueError("not JSON: " + constant)
+
+    def fields(text):
+        if text is None:
+            return None
+        if fields.decoder is None:
+            # Numbers stay text (as written, and no digit limit); NaN and Infinity are not JSON.
+            fields.decoder = json.JSONDecoder(parse_int=str, parse_float=str, parse_constant=refuse)
+        try:
+            found = object_fields(fields.decoder, text)
+        except (ValueError, StopIteration, RecursionError):
+            return None
+        if found is None:
+            return None
+        return [None if found.get(n) is None else LONE_SURROGATE.sub("\ufffd", found[n]) for n in names]
+
+    fields.decoder = None
+    # Without Arrow: the same path on the cluster and in the parity tests, and no pandas or pyarrow needed.
+    return F.udf(fields, ArrayType(StringType()), useArrow=False)
+
+
+def object_fields(decoder, text):
+    """The members of the one JSON object that `text` holds, by name (see json_fields), or None."""
+    if text.count("{") + text.count("[") > JSON_MAX_DEPTH and json_depth(text) > JSON_MAX_DEPTH:
+        return None
+    at = JSON_SPACE.match(text).end()
+    if text[at : at + 1] != "{":
+        return None
+    found = {}
+    at = JSON_SPACE.match(text, at + 1).end()
+    if text[at : at + 1] == "}":
+        at += 1
+    else:
+        while True:
+            if text[at : at + 1] != '"':
+                return None
+            name, at = json.decoder.scanstring(text, at + 1, True)
+            at = JSON_SPACE.match(text, at).end()
+            if text[at : at + 1] != ":":
+                return None
+            start = JSON_SPACE.match(text, at + 1).end()
+            value, at = decoder.scan_once(text, start)
+            found[name] = value if text[start] == '"' else None if value is None else text[start:at]
+            at = JSON_SPACE.match(text, at).end()
+            at, separator = at + 1, text[at : at + 1]
+            if separator == "}":
+                break
+            if separator != ",":
+                return None
+            at = JSON_SPACE.match(text, at).end()
+    return found if JSON_SPACE.match(text, at).end() == len(text) else None
+
+
+def json_depth(text):
+    """How deeply a JSON text's objects and arrays nest (brackets inside strings do not count)."""
+    depth = deepest = 0
+    for token in re.finditer(r'"(?:[^"\\]|\\.)*"|[\[{\]}]', text, re.DOTALL):
+        bracket = token.group()
+        if bracket in "[{":
+            depth += 1
+            deepest = max(deepest, depth)
+        elif bracket in "]}":
+            depth -= 1
+    return deepest
 
 
 def check(spark, records, job):
@@ -253,8 +385,7 @@ def start_stream(job, rows, location, name):
 def run_batch(spark, job, steps, day):
     """One day's file; a re-run of the day replaces that day's output partitions and its rejects."""
     records = batch_records(spark, job, day).cache()
-    # The steps can compare records with the day being processed (view `run`, column `run_date`).
-    spark.sql("SELECT DATE'{}' AS run_date".format(day.isoformat())).createOrReplaceTempView("run")
+    register_run_date(spark, day)
     valid, rejects = check(spark, records, job)
     result, step_rejects = run_steps(spark, valid, steps)
     write_rejects(job, union(rejects, step_rejects), "date=" + day.isoformat())
