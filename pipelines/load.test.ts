@@ -41,6 +41,12 @@ const SPEC = {
   topics: { partitions: { lab: 1, live: 3 } },
   alerts: { staleAfterMinutes: 10 },
 };
+/** A windowed stream from topic `topic` with its dead letters beside it. */
+const windowed = (topic: string) => ({
+  window: { column: 'clicked_at', unit: 'minute', watermarkMinutes: 1 },
+  source: { type: 'kafka', topic, format: 'json' },
+  rejects: { type: 'kafka', topic: `${topic}.dlq` },
+});
 const spec = (overrides: Record<string, unknown> = {}) => `export const pipeline = ${JSON.stringify({ ...SPEC, ...overrides })};`;
 
 /** The environments the fixture specs size themselves for. */
@@ -110,18 +116,23 @@ describe('loadPipelines', () => {
       elsewhere: spec({ name: 'elsewhere', spark: { trial: { executorInstances: 2 }, nowhere: { executorInstances: 2 } }, topics: { partitions: { gone: 3 } }, source: { type: 'kafka', topic: 'x', format: 'json' }, rejects: { type: 'kafka', topic: 'x.dlq' } }),
       ranged: spec({ name: 'ranged', quality: { required: [], ranges: [{ field: 'user_id', min: 0 }] }, source: { type: 'kafka', topic: 'g', format: 'json' }, rejects: { type: 'kafka', topic: 'g.dlq' } }),
       shadow: spec({ name: 'shadow', steps: ['source.sql'], source: { type: 'kafka', topic: 'h', format: 'json' }, rejects: { type: 'kafka', topic: 'h.dlq' } }),
+      keyless: spec({ name: 'keyless', ...windowed('k'), sink: { type: 'kafka', topic: 'k-out' } }),
+      windowless: spec({ name: 'windowless', ...windowed('l'), sink: { type: 'kafka', topic: 'l-out', key: ['user_id'] } }),
+      keyed: spec({ name: 'keyed', ...windowed('m'), sink: { type: 'kafka', topic: 'm-out', key: ['window_start', 'user_id'] } }),
     }, ['sessions.sql', 'source.sql']);
     expect(await problemsOf(dir)).toEqual([
       "pipelines/batch/pipeline.ts source.type: must be 's3' for a batch pipeline",
       'pipelines/echo/pipeline.ts sink.topic: must differ from source.topic, or the pipeline would read its own output again',
       'pipelines/elsewhere/pipeline.ts spark.nowhere: must be named after an environment in environments/ (lab, trial, live)',
       'pipelines/elsewhere/pipeline.ts topics.partitions.gone: must be named after an environment in environments/ (lab, trial, live)',
+      "pipelines/keyless/pipeline.ts sink.key: is required for a windowed pipeline writing to Kafka: the columns that identify a summary, such as ['window_start', 'city']",
       'pipelines/loop/pipeline.ts rejects.topic: must differ from sink.topic, or the pipeline would read its own dead letters again',
       'pipelines/ranged/pipeline.ts quality.ranges.0.field: must be an integer or double field to have a range, it is a string',
       "pipelines/shadow/pipeline.ts steps.0: must not be named like the view 'source' the steps already read",
       'pipelines/stream/pipeline.ts triggerSeconds: is required for a streaming pipeline',
       'pipelines/stream/pipeline.ts schedule: must be absent for a streaming pipeline (it runs continuously)',
       'pipelines/window/pipeline.ts window.column: must be a timestamp field of the schema',
+      "pipelines/windowless/pipeline.ts sink.key: must include 'window_start': a summary is one window's",
     ]);
   });
 
