@@ -194,6 +194,20 @@ describe('Spark and DuckDB', () => {
         expect(recordRejectsOf(r.s.rejects)).toEqual(recordRejectsOf(r.d.rejects));
       });
 
+      const key = c.pipeline.sink.type === 'kafka' ? c.pipeline.sink.key : undefined;
+      if (key) {
+        it(`identifies each result row by the sink key (${key.join(', ')}) on both engines`, () => {
+          const r = ran();
+          if (!r) return;
+          for (const outcome of [r.s, r.d]) {
+            const last = outcome.steps.at(-1)!;
+            expect(key.filter((column) => !last.columns.some((c) => c.name === column))).toEqual([]);
+            const keys = last.rows.map((row) => JSON.stringify(key.map((column) => row[column] ?? null)));
+            expect(keys.filter((k, i) => keys.indexOf(k) !== i)).toEqual([]);
+          }
+        });
+      }
+
       c.pipeline.steps.forEach((step, index) => {
         it(`gives the same rows and rejects in step ${step}`, () => {
           const r = ran();

@@ -30,6 +30,10 @@ JSON_SPACE = re.compile("[ \t\n\r]*")
 # 1000 levels and JavaScript's much later).
 JSON_MAX_DEPTH = 100
 LONE_SURROGATE = re.compile("[\ud800-\udfff]")
+# Spark's mark of the column a watermark is on (EventTimeWatermark.delayKey): an aggregation finalizes its groups by
+# the grouping column that carries it.
+WATERMARK_DELAY = "spark.watermarkDelayMs"
+WINDOW_SECONDS = {"minute": 60, "hour": 3600, "day": 86400}
 SINK_QUERY = "sink"
 REJECTS_QUERY = "rejects"
 
@@ -138,7 +142,8 @@ def kafka_options(job):
 
 
 def kafka_records(spark, job):
-    """The source topic as a stream of raw records (`_record`: the message value as text)."""
+    """The source topic as a stream of raw records: `_record`, the message value as text, and `_key`, where it
+    stands (`<topic>-<partition>-<offset>`), which identifies it, and its dead letter, however often it is read."""
     source = job["source"]
     return (
         spark.readStream.format("kafka")
@@ -148,7 +153,10 @@ def kafka_records(spark, job):
         .option("startingOffsets", "earliest")
         .option("failOnDataLoss", "true")
         .load()
-        .select(F.col("value").cast("string").alias("_record"))
+        .select(
+            F.col("value").cast("string").alias("_record"),
+            F.format_string("%s-%d-%d", "topic", "partition", "offset").alias("_key"),
+        )
     )
 
 
@@ -173,8 +181,11 @@ def batch_records(spark, job, day):
 
 
 def parse(records, fmt, names):
-    """Every field as text, `_record`, and `_parse_reason` for a record that cannot be split into fields."""
+    """Every field as text, `_record`, its `_key` (NULL for lines of a file), and `_parse_reason` for a record that
+    cannot be split into fields."""
     text = F.col("_record")
+    if "_key" not in records.columns:
+        records = records.withColumn("_key", F.lit(None).cast("string"))
     if fmt == "parquet":
         return records.withColumn("_parse_reason", F.lit(None).cast("string"))
     if fmt == "json":
@@ -183,10 +194,11 @@ def parse(records, fmt, names):
         fields, reason = csv_fields(text), "malformed CSV line"
         fields = F.when(F.size(fields) == len(names), fields)
     # Computed once, then split: a Python function is not evaluated again for each field.
-    split = records.select(text, fields.alias("_fields"))
+    split = records.select(text, "_key", fields.alias("_fields"))
     return split.select(
         *[field("_fields", i).alias(n) for i, n in enumerate(names)],
         text,
+        "_key",
         F.when(F.col("_fields").isNull(), F.lit(reason)).alias("_parse_reason"),
     )
 
@@ -285,15 +297,19 @@ def json_depth(text):
     return deepest
 
 
-def check(spark, records, job):
-    """Valid typed records (the view `source`, with `window_start` for a windowed pipeline) and the rejects
-    (`_record`, `reject_reason`) of the quality SQL and the parsing before it."""
-    parsed = parse(records, job["source"]["format"], field_names(job))
-    parsed.where("_parse_reason IS NULL").drop("_parse_reason").createOrReplaceTempView("raw")
+def check(spark, records, job, keep_key=False):
+    """Valid typed records (the view `source`, with `window_start` for a windowed pipeline; with `keep_key`, also
+    their `_key`) and the rejects (`_record`, `reject_reason`, `_key`) of the quality SQL and the parsing before it."""
+    names = field_names(job)
+    parsed = parse(records, job["source"]["format"], names)
+    # The quality SQL passes `_record` through untouched, so a struct there carries the record's key along with it.
+    carried = F.struct(F.col("_record").alias("text"), F.col("_key").alias("key")).alias("_record")
+    parsed.where("_parse_reason IS NULL").select(*names, carried).createOrReplaceTempView("raw")
     typed = spark.sql(job["qualitySql"])
-    rejects = parsed.where("_parse_reason IS NOT NULL").select("_record", F.col("_parse_reason").alias("reject_reason"))
-    rejects = rejects.unionByName(typed.where("reject_reason IS NOT NULL").select("_record", "reject_reason"))
-    valid = typed.where("reject_reason IS NULL").drop("_record", "reject_reason")
+    rejects = parsed.where("_parse_reason IS NOT NULL").select("_record", F.col("_parse_reason").alias("reject_reason"), "_key")
+    checked = typed.where("reject_reason IS NOT NULL").select(F.col("_record.text").alias("_record"), "reject_reason", F.col("_record.key").alias("_key"))
+    rejects = rejects.unionByName(checked)
+    valid = typed.where("reject_reason IS NULL").select(*names, *([F.col("_record.key").alias("_key")] if keep_key else []))
     window = job.get("window")
     if window:
         valid = valid.withColumn("window_start", F.date_trunc(window["unit"], F.col(window["column"])))
@@ -301,15 +317,16 @@ def check(spark, records, job):
 
 
 def run_steps(spark, source, steps):
-    """The last step's result over `source`, and the rows that steps rejected (the row as JSON, the reason)."""
+    """The last step's result over `source`, and the rows that steps rejected (the row as JSON, the reason, and as
+    `_key` the step's view and the row's SHA-256: a step's row keeps nothing of where its records came from)."""
     source.createOrReplaceTempView("source")
     result, rejects = source, []
     for view, sql in steps:
         result = spark.sql(sql)
         if "reject_reason" in result.columns:
             kept = [c for c in result.columns if c != "reject_reason"]
-            rejected = result.where("reject_reason IS NOT NULL")
-            rejects.append(rejected.select(F.to_json(F.struct(*kept)).alias("_record"), "reject_reason"))
+            rejected = result.where("reject_reason IS NOT NULL").select(F.to_json(F.struct(*kept)).alias("_record"), "reject_reason")
+            rejects.append(rejected.withColumn("_key", F.concat(F.lit(view + "-"), F.sha2("_record", 256))))
             result = result.where("reject_reason IS NULL").drop("reject_reason")
         result.createOrReplaceTempView(view)
     return result, rejects
@@ -322,13 +339,22 @@ def union(first, others):
 # ---------------------------------------------------------------- outputs
 
 
-def as_json(rows):
-    return rows.select(F.to_json(F.struct(*rows.columns)).alias("value"))
+def sink_messages(job, rows):
+    """Result rows as Kafka messages: the row as JSON, keyed by the JSON of the sink's `key` columns (in their order),
+    so that a row sent again (a micro-batch that is retried) replaces itself in a compacted topic."""
+    key = job["sink"].get("key", [])
+    missing = [column for column in key if column not in rows.columns]
+    if missing:
+        raise ValueError("sink key column(s) {} are not in the last step's result ({})".format(", ".join(missing), ", ".join(rows.columns)))
+    value = F.to_json(F.struct(*rows.columns)).alias("value")
+    return rows.select(F.to_json(F.struct(*key)).alias("key"), value) if key else rows.select(value)
 
 
 def reject_values(job, rejects):
-    """Dead letters as JSON text: the record as it arrived (or the step's row), the reason, the pipeline, when."""
+    """Dead letters as JSON text: the record as it arrived (or the step's row), the reason, the pipeline, when; and as
+    their key `_key` (see kafka_records and run_steps), the same for every copy of one dead letter."""
     return rejects.select(
+        F.col("_key").alias("key"),
         F.to_json(
             F.struct(
                 F.col("_record").alias("record"),
@@ -336,19 +362,19 @@ def reject_values(job, rejects):
                 F.lit(job["pipeline"]).alias("pipeline"),
                 F.current_timestamp().alias("rejected_at"),
             )
-        ).alias("value")
+        ).alias("value"),
     )
 
 
-def publish(job, values, topic):
-    values.write.format("kafka").options(**kafka_options(job)).option("topic", topic).save()
+def publish(job, messages, topic):
+    messages.write.format("kafka").options(**kafka_options(job)).option("topic", topic).save()
 
 
 def write_sink(job, rows):
     """A batch of results: JSON values to a topic, or Parquet overwriting exactly the partitions they fall in."""
     sink = job["sink"]
     if sink["type"] == "kafka":
-        publish(job, as_json(rows), sink["topic"])
+        publish(job, sink_messages(job, rows), sink["topic"])
     else:
         rows.write.mode("overwrite").partitionBy(*sink.get("partitionBy", [])).parquet(sink["uri"])
 
@@ -359,7 +385,7 @@ def write_rejects(job, rejects, folder):
     if location["type"] == "kafka":
         publish(job, reject_values(job, rejects), location["topic"])
     else:
-        reject_values(job, rejects).write.mode("overwrite").text(join(location["uri"], folder))
+        reject_values(job, rejects).select("value").write.mode("overwrite").text(join(location["uri"], folder))
 
 
 def streaming(job, rows, name):
@@ -373,10 +399,12 @@ def streaming(job, rows, name):
 
 
 def start_stream(job, rows, location, name):
+    """A query writing `rows` (Kafka messages, Parquet rows, or dead letters as key and value) to `location`."""
     if location["type"] == "kafka":
         return streaming(job, rows, name).format("kafka").options(**kafka_options(job)).option("topic", location["topic"]).start()
-    fmt = "parquet" if name == SINK_QUERY else "text"
-    return streaming(job, rows, name).format(fmt).partitionBy(*location.get("partitionBy", [])).option("path", location["uri"]).start()
+    if name == SINK_QUERY:
+        return streaming(job, rows, name).format("parquet").partitionBy(*location.get("partitionBy", [])).option("path", location["uri"]).start()
+    return streaming(job, rows.select("value"), name).format("text").option("path", location["uri"]).start()
 
 
 # ---------------------------------------------------------------- the three shapes
@@ -393,15 +421,44 @@ def run_batch(spark, job, steps, day):
 
 
 def run_windowed_stream(spark, job, steps):
-    """Event-time windows: each finalized once the watermark passes it, and written once (append)."""
-    valid, rejects = check(spark, kafka_records(spark, job), job)
-    valid = valid.withWatermark("window_start", "{} minutes".format(job["window"]["watermarkMinutes"]))
-    result, step_rejects = run_steps(spark, valid, steps)
-    sink = job["sink"]
-    start_stream(job, as_json(result) if sink["type"] == "kafka" else result, sink, SINK_QUERY)
-    start_stream(job, reject_values(job, union(rejects, step_rejects)), job["rejects"], REJECTS_QUERY)
+    """Event-time windows: each finalized once no event that still counts can fall in it, and written once (append)."""
+    result, dead_letters = windowed_outputs(spark, job, kafka_records(spark, job), steps)
+    start_stream(job, result, job["sink"], SINK_QUERY)
+    start_stream(job, dead_letters, job["rejects"], REJECTS_QUERY)
     commit_offsets_of(spark, job, SINK_QUERY)
     spark.streams.awaitAnyTermination()
+
+
+def windowed_outputs(spark, job, records, steps):
+    """What a windowed stream writes, given its raw records (`_record`, `_key`): the sink's rows (Kafka messages for a
+    Kafka sink) and the dead letters (key and value)."""
+    valid, rejects = check(spark, records, job, keep_key=True)
+    result, step_rejects = run_steps(spark, on_time(valid, job), steps)
+    if job["sink"]["type"] == "kafka":
+        result = sink_messages(job, result)
+    return result, reject_values(job, union(rejects, step_rejects))
+
+
+def on_time(valid, job):
+    """The records of a windowed stream that still count, with `window_start` as the column that finalizes windows.
+
+    M is the latest event time of the valid records of earlier micro-batches, d is `watermarkMinutes`, u the window's
+    length. A record counts if its event time is later than M - d, and is dropped otherwise; a window [W, W + u) is
+    final, and written, once M - d >= W + u, when no record that still counts can fall in it. Spark's watermark is
+    the latest value of one column minus a delay: on event time minus u, with delay d, it is M - u - d. Stateful
+    operators drop the rows at or below it, so deduplicating on each record's unique key together with event time
+    minus u drops exactly the late records (and nothing else; the state holds the keys of the last d minutes of event
+    time). The aggregation in the steps groups by `window_start`, marked as the watermark's column, and so finalizes
+    the window starting at W once W <= M - u - d. A watermark on `window_start` itself would lag M by up to u and drop
+    records less than d late."""
+    window = job["window"]
+    length = WINDOW_SECONDS[window["unit"]]
+    delay_ms = window["watermarkMinutes"] * 60 * 1000
+    shifted = F.col(window["column"]) - F.expr("INTERVAL {} SECONDS".format(length))
+    marked = valid.withColumn("_late_after", shifted).withWatermark("_late_after", "{} milliseconds".format(delay_ms))
+    kept = marked.dropDuplicates(["_key", "_late_after"])
+    fields = [c for c in valid.columns if c not in ("_key", "window_start")]
+    return kept.select(*fields, F.col("window_start").alias("window_start", metadata={WATERMARK_DELAY: delay_ms}))
 
 
 def run_accumulating_stream(spark, job, steps):
