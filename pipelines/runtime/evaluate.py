@@ -78,11 +78,10 @@ def run(spark, job, records_file, date):
     if job["kind"] == "batch":
         day = runtime.logical_date(date)
         runtime.register_run_date(spark, day)
-    if job["source"]["type"] == "s3":
         # The runtime's own reading of the day's file: blank lines skipped, the CSV header checked and left out.
         folder, name = os.path.split(os.path.abspath(records_file))
         job = {**job, "source": {**job["source"], "uri": folder, "file": name}}
-        records = runtime.batch_records(spark, job, runtime.logical_date(date))
+        records = runtime.batch_records(spark, job, day)
     else:
         # Message values: every line is one, blank or not.
         records = spark.read.text(records_file).select(F.col("value").alias("_record"))
