@@ -9,7 +9,8 @@ export default defineConfig({
   test: {
     include: ['**/*.engines.test.ts'],
     exclude: [...configDefaults.exclude, '.cache/**', '.local/**'],
-    globalSetup: ['scripts/local/engines-setup.ts'],
+    // The leftover guard first: the run gets a private temporary folder and fails if it leaves anything behind.
+    globalSetup: ['scripts/leftover-guard.ts', 'scripts/local/engines-setup.ts'],
     fileParallelism: false,
     testTimeout: 20 * 60_000,
     hookTimeout: 10 * 60_000,

@@ -18,9 +18,9 @@ export interface KafkaConnection {
   readonly caFile: string;
 }
 
-/** A Kafka topic, an s3a:// URI or an hdfs:// URI. */
+/** A Kafka topic (a sink's with the columns its messages are keyed by), an s3a:// URI or an hdfs:// URI. */
 export type JobLocation =
-  | { readonly type: 'kafka'; readonly topic: string }
+  | { readonly type: 'kafka'; readonly topic: string; readonly key?: readonly string[] }
   | { readonly type: 's3' | 'hdfs'; readonly uri: string; readonly partitionBy?: readonly string[] };
 
 /** What the runtime is told; see pipelines/README.md for what it does with it. */
@@ -56,7 +56,7 @@ export function jobSpec(env: Environment, pipeline: LoadedPipeline): JobSpec {
   const location = (l: Pipeline['sink'] | Pipeline['rejects']): JobLocation => {
     switch (l.type) {
       case 'kafka':
-        return { type: 'kafka', topic: l.topic };
+        return { type: 'kafka', topic: l.topic, ...('key' in l && l.key ? { key: l.key } : {}) };
       case 's3':
         return { type: 's3', uri: s3(l.bucket, l.prefix), ...('partitionBy' in l && l.partitionBy ? { partitionBy: l.partitionBy } : {}) };
       case 'hdfs':

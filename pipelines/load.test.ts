@@ -42,6 +42,13 @@ const SPEC = {
   topics: { partitions: { lab: 1, live: 3 } },
   alerts: { staleAfterMinutes: 10 },
 };
+/** A windowed stream from topic `topic` with its dead letters beside it. */
+const windowed = (topic: string) => ({
+  window: { column: 'clicked_at', unit: 'minute', watermarkMinutes: 1 },
+  state: undefined,
+  source: { type: 'kafka', topic, format: 'json' },
+  rejects: { type: 'kafka', topic: `${topic}.dlq` },
+});
 const spec = (overrides: Record<string, unknown> = {}) => `export const pipeline = ${JSON.stringify({ ...SPEC, ...overrides })};`;
 
 /** The environments the fixture specs size themselves for. */
@@ -117,6 +124,9 @@ describe('loadPipelines', () => {
       elsewhere: spec({ name: 'elsewhere', spark: { trial: { executorInstances: 2 }, nowhere: { executorInstances: 2 } }, topics: { partitions: { gone: 3 } }, source: { type: 'kafka', topic: 'x', format: 'json' }, rejects: { type: 'kafka', topic: 'x.dlq' } }),
       ranged: spec({ name: 'ranged', quality: { required: [], ranges: [{ field: 'user_id', min: 0 }] }, source: { type: 'kafka', topic: 'g', format: 'json' }, rejects: { type: 'kafka', topic: 'g.dlq' } }),
       shadow: spec({ name: 'shadow', steps: ['source.sql'], source: { type: 'kafka', topic: 'h', format: 'json' }, rejects: { type: 'kafka', topic: 'h.dlq' } }),
+      keyless: spec({ name: 'keyless', ...windowed('k'), sink: { type: 'kafka', topic: 'k-out' } }),
+      windowless: spec({ name: 'windowless', ...windowed('l'), sink: { type: 'kafka', topic: 'l-out', key: ['user_id'] } }),
+      summarized: spec({ name: 'summarized', ...windowed('m'), sink: { type: 'kafka', topic: 'm-out', key: ['window_start', 'user_id'] } }),
     }, ['sessions.sql', 'source.sql']);
     expect(await problemsOf(dir)).toEqual([
       "pipelines/batch/pipeline.ts source.type: must be 's3' for a batch pipeline",
@@ -125,6 +135,7 @@ describe('loadPipelines', () => {
       'pipelines/elsewhere/pipeline.ts spark.nowhere: must be named after an environment in environments/ (lab, trial, live)',
       'pipelines/elsewhere/pipeline.ts topics.partitions.gone: must be named after an environment in environments/ (lab, trial, live)',
       'pipelines/keyed/pipeline.ts state.merge.user_id: must not merge a sink.partitionBy column: the state is kept per sink partition, so user_id is part of its key',
+      "pipelines/keyless/pipeline.ts sink.key: is required for a windowed pipeline writing to Kafka: the columns that identify a summary, such as ['window_start', 'city']",
       'pipelines/loop/pipeline.ts rejects.topic: must differ from sink.topic, or the pipeline would read its own dead letters again',
       'pipelines/ranged/pipeline.ts quality.ranges.0.field: must be an integer or double field to have a range, it is a string',
       "pipelines/shadow/pipeline.ts steps.0: must not be named like the view 'source' the steps already read",
@@ -133,6 +144,7 @@ describe('loadPipelines', () => {
       "pipelines/unkept/pipeline.ts state: is required for a streaming pipeline without a window: say how the first step's rows merge with the state kept so far, e.g. { merge: { occurrences: 'sum' } }",
       'pipelines/window/pipeline.ts window.column: must be a timestamp field of the schema',
       'pipelines/windowed/pipeline.ts state: must be absent with a window (Spark keeps the state of a window until the watermark passes it)',
+      "pipelines/windowless/pipeline.ts sink.key: must include 'window_start': a summary is one window's",
     ]);
   });
 

@@ -104,8 +104,9 @@ describe('qualitySql', () => {
     ]);
   });
 
-  // DuckDB alone would cast '1.5' to the INT 2, '1_000' to 1000, '0x1F' to 31 and drop a '+02:00' offset;
-  // Spark would cast '2024' to a DATE. Both engines must see only text that they read alike.
+  // DuckDB alone would cast '1.5' to the INT 2, '1_000' to 1000, '0x1F' to 31, '+-1' to -1, '24:00:00' to the next
+  // day and drop a '+02:00' offset; Spark would cast '2024' to a DATE. Both engines must see only text that they read
+  // alike (the engine parity test runs the same on Spark).
   it.each([
     ['reading', ' 7 ', 7],
     ['reading', '007', 7],
@@ -116,13 +117,23 @@ describe('qualitySql', () => {
     ['reading', '0x1F', undefined],
     ['reading', '1_000', undefined],
     ['reading', '99999999999', undefined],
+    ['reading', '+-5', undefined],
+    ['reading', '5\n', undefined],
     ['volts', '1e3', 1000],
     ['volts', '.5', 0.5],
+    ['volts', '5.', 5],
+    ['volts', '+.5E-1', 0.05],
     ['volts', '-0.25', -0.25],
     ['volts', 'NaN', undefined],
     ['volts', 'Infinity', undefined],
     ['volts', '1_000.5', undefined],
     ['volts', '1,5', undefined],
+    ['volts', '+-1', undefined],
+    ['volts', '1e', undefined],
+    ['volts', '.', undefined],
+    ['volts', '1e400', undefined],
+    ['volts', '-1e400', undefined],
+    ['volts', '1e-400', 0],
     ['day', '2024-02-29', '2024-02-29'],
     ['day', '2023-02-29', undefined],
     ['day', '2024-1-5', undefined],
@@ -131,7 +142,15 @@ describe('qualitySql', () => {
     ['read_at', '2024-01-05', '2024-01-05 00:00:00'],
     ['read_at', '2024-01-05 10:00:00', '2024-01-05 10:00:00'],
     ['read_at', '2024-01-05T10:00:00.25Z', '2024-01-05 10:00:00.25'],
+    ['read_at', '2024-01-05T23:59:59.1234567Z', '2024-01-05 23:59:59.123456'],
+    ['read_at', '2024-01-05T10:00:00.Z', '2024-01-05 10:00:00'],
     ['read_at', '2024-01-05T10:00:00+02:00', undefined],
+    ['read_at', '2024-01-05T10:00:00+0000', undefined],
+    ['read_at', '2024-01-05T10:00:00z', undefined],
+    ['read_at', '2024-01-05T24:00:00', undefined],
+    ['read_at', '2024-01-05T23:59:60', undefined],
+    ['read_at', '2024-01-05T10:60:00', undefined],
+    ['read_at', '2024-01-05Z', undefined],
     ['read_at', '2024-01-05 10:00:00 UTC', undefined],
     ['read_at', '2024-01-05T10:00', undefined],
     ['read_at', 'epoch', undefined],

@@ -11,25 +11,30 @@ const SQL_TYPES: Readonly<Record<FieldType, string>> = {
   timestamp: 'TIMESTAMP',
 };
 
-// Spark and DuckDB disagree on lenient text: DuckDB casts '1.5' to the INT 2, '1_000' to 1000 and ignores a
-// '+02:00' offset; Spark casts '2024' to a DATE and applies offsets. Only text of one agreed shape reaches
-// TRY_CAST, so both engines type (and reject) every record alike. Shapes: see pipelines/README.md.
-const DIGITS = '0123456789';
-const shape: Readonly<Record<Exclude<FieldType, 'string'>, (text: string) => string>> = {
-  integer: (t) => `translate(substr(${t}, 1, 1), '+-${DIGITS}', '') = '' AND translate(substr(${t}, 2), '${DIGITS}', '') = ''`,
-  double: (t) => `translate(${t}, '${DIGITS}+-.eE', '') = ''`,
-  date: (t) => `${t} LIKE '____-__-__' AND translate(${t}, '${DIGITS}', '') = '--'`,
-  // UTC only: a date, or date and time to the second with an optional fraction and an optional 'Z'.
-  timestamp: (t) =>
-    `(${t} LIKE '____-__-__' OR ${t} LIKE '____-__-__ __:__:__%' OR ${t} LIKE '____-__-__T__:__:__%')` +
-    ` AND translate(${t}, 'T${DIGITS}', ' ') IN ('--', '-- ::', '-- ::.', '-- ::Z', '-- ::.Z')`,
+// Spark and DuckDB disagree on lenient text: DuckDB casts '1.5' to the INT 2, '1_000' to 1000, '+-1' to the DOUBLE
+// -1, '24:00:00' to midnight of the next day and ignores a '+02:00' offset; Spark casts '2024' to a DATE and applies
+// offsets. Only text of one agreed shape reaches TRY_CAST, so both engines type (and reject) every record alike.
+// Shapes: see pipelines/README.md. They are regular expressions that Java and RE2 read alike (no backslash, which
+// the engines' string literals treat differently); the whole text must match, and Java's '$' also matches before a
+// final line break, so the match is compared with the text.
+const SHAPES: Readonly<Record<Exclude<FieldType, 'string'>, string>> = {
+  integer: '^[+-]?[0-9]+$',
+  double: '^[+-]?([0-9]+([.][0-9]*)?|[.][0-9]+)([eE][+-]?[0-9]+)?$',
+  date: '^[0-9]{4}-[0-9]{2}-[0-9]{2}$',
+  // UTC only: a date, or date and time (hours 00 to 23) to the second with an optional fraction and an optional 'Z'.
+  timestamp: '^[0-9]{4}-[0-9]{2}-[0-9]{2}([ T]([01][0-9]|2[0-3]):[0-9]{2}:[0-9]{2}([.][0-9]*)?Z?)?$',
 };
+
+// The largest double: text beyond it ('1e400') casts to Infinity in both engines, which is no reading of anything.
+const MAX_DOUBLE = '1.7976931348623157e308';
 
 /** The typed value of a field: TRY_CAST of its trimmed text when the text has its type's shape, else NULL. */
 function typed(name: string, type: FieldType): string {
   if (type === 'string') return `TRY_CAST(${textOf(name)} AS STRING)`;
   const trimmed = `trim(${textOf(name)})`;
-  return `CASE WHEN ${shape[type](trimmed)} THEN TRY_CAST(${trimmed} AS ${SQL_TYPES[type]}) END`;
+  const cast = `TRY_CAST(${trimmed} AS ${SQL_TYPES[type]})`;
+  const finite = type === 'double' ? ` AND abs(${cast}) <= ${MAX_DOUBLE}` : '';
+  return `CASE WHEN regexp_extract(${trimmed}, '${SHAPES[type]}', 0) = ${trimmed}${finite} THEN ${cast} END`;
 }
 
 // The raw text keeps a prefix that no schema identifier (which starts with a letter) can take.

@@ -165,6 +165,17 @@ export const PIPELINE_RULES: readonly CrossFieldRule<Pipeline>[] = [
     check: (p) => p.steps.flatMap((step, index) => when(p.steps.indexOf(step) !== index, { field: `steps.${index}`, value: step, rule: 'must not repeat a step' })),
   },
   {
+    // The Kafka sink is at least once: without a key a consumer cannot tell a window's summary sent again from another.
+    reads: ['window', 'sink'],
+    check: (p) => {
+      if (p.window === undefined || p.sink.type !== 'kafka') return [];
+      const key = p.sink.key;
+      return key === undefined
+        ? when(true, { field: 'sink.key', value: key, rule: "is required for a windowed pipeline writing to Kafka: the columns that identify a summary, such as ['window_start', 'city']" })
+        : when(!key.includes('window_start'), { field: 'sink.key', value: key, rule: "must include 'window_start': a summary is one window's" });
+    },
+  },
+  {
     reads: ['source', 'sink', 'rejects'],
     check: (p) =>
       topicFields(p).flatMap(({ field, topic }, index, all) => {

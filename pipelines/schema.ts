@@ -40,7 +40,15 @@ const partitionBy = z.array(identifier).optional();
 const Sink = z.discriminatedUnion(
   'type',
   [
-    z.strictObject({ type: z.literal('kafka'), topic }),
+    z.strictObject({
+      type: z.literal('kafka'),
+      topic,
+      /**
+       * The columns that identify a result row (a window's: `window_start` and what the last step groups by). Each
+       * message is keyed by their JSON, so that a row sent again replaces itself in a compacted topic.
+       */
+      key: z.array(identifier).min(1, 'must name at least one column').optional(),
+    }),
     z.strictObject({ type: z.literal('s3'), bucket: z.enum(DATA_BUCKETS), prefix, partitionBy }),
     z.strictObject({ type: z.literal('hdfs'), path: hdfsPath, partitionBy }),
   ],
@@ -100,7 +108,8 @@ export const Pipeline = z.strictObject({
   steps: z.array(z.string().regex(/^[a-z0-9][a-z0-9-]*\.sql$/, "must be a .sql file name in the pipeline's folder, such as 'aggregate.sql'")).min(1, 'must list at least one SQL step'),
   /**
    * Streaming aggregation by event time: the runtime adds `window_start` = date_trunc(unit, column) for the SQL
-   * to group by, and finalizes a window once no record later than `watermarkMinutes` can still arrive.
+   * to group by, counts a record whose event time is later than the latest of earlier micro-batches minus
+   * `watermarkMinutes` (and drops any other), and finalizes a window once no record that counts can fall in it.
    */
   window: z.strictObject({ column: identifier, unit: z.enum(['minute', 'hour', 'day']), watermarkMinutes: whole(0, 10080) }).optional(),
   /**

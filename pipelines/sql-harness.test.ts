@@ -106,3 +106,140 @@ describe('runPipeline on a stream without a window', () => {
     );
   });
 });
+
+// The record rules of pipelines/README.md on DuckDB; parity.engines.test.ts holds Spark to the same on the edge-case
+// pipelines in runtime/fixtures/.
+
+const dir = mkdtempSync(join(tmpdir(), 'driftless-harness-'));
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+// A pipeline of its own name, so that its step file is its own.
+function pipeline(name: string, format: 'json' | 'csv', step: string, input: Partial<PipelineInput> = {}): Pipeline {
+  mkdirSync(join(dir, name), { recursive: true });
+  writeFileSync(join(dir, name, 'rows.sql'), step);
+  return Pipeline.parse({
+    name,
+    description: 'Records as text.',
+    kind: 'streaming',
+    triggerSeconds: 10,
+    source: { type: 'kafka', topic: name, format },
+    schema: [
+      { name: 'id', type: 'string' },
+      { name: 'label', type: 'string' },
+      { name: 'n', type: 'integer' },
+    ],
+    quality: { required: ['id'], ranges: [] },
+    steps: ['rows.sql'],
+    // A stream without a window keeps a state; these cases look at the records before it.
+    state: { merge: {} },
+    sink: { type: 'kafka', topic: `${name}-out` },
+    rejects: { type: 'kafka', topic: `${name}.dlq` },
+    alerts: { staleAfterMinutes: 10 },
+    ...input,
+  } satisfies PipelineInput);
+}
+
+const json = pipeline('json-records', 'json', 'SELECT * FROM source');
+const csv = pipeline('csv-records', 'csv', 'SELECT * FROM source');
+const sourceOf = async (p: Pipeline, records: string[], references?: Record<string, string[]>) => {
+  const result = await runPipeline(p, { records, ...(references ? { references } : {}) }, dir);
+  return { rows: result.source.rows, rejects: result.rejects.map((r) => r.reason) };
+};
+
+describe('JSON records', () => {
+  it('keep the text of numbers, booleans, objects and arrays as written', async () => {
+    const labels = ['1.10', '1e3', '-0', '12345678901234567890123', 'true', '{"x": [1, 2.50]}', '[ ]'];
+    const { rows } = await sourceOf(json, labels.map((label, i) => `{"id":"r${i}","label":${label}}`));
+    expect(rows.map((r) => r.label)).toEqual(labels);
+  });
+
+  it('are one JSON object and nothing else: single quotes, NaN, text after the object are unparseable', async () => {
+    const records = [
+      "{'id':'r1'}",
+      '{"id":"r2","n":NaN}',
+      '{"id":"r3","n":-Infinity}',
+      '{"id":"r4"} trailing',
+      '{"id":"r5"}{"id":"r6"}',
+      '{"id":"r7"},',
+      '{"id":"r8"}}',
+      '{"id":"r9"}]',
+      '{"id":"r10"} // comment',
+      '{"id":"r11",}',
+      '{"id":"r12","n":007}',
+      '\ufeff{"id":"r13"}',
+      '["r14"]',
+      '"r15"',
+      '',
+      ' ',
+    ];
+    const { rows, rejects } = await sourceOf(json, records);
+    expect(rows).toEqual([]);
+    expect(rejects).toEqual(records.map(() => 'unparseable JSON'));
+  });
+
+  it('may have JSON whitespace around and inside the object', async () => {
+    const { rows } = await sourceOf(json, ['\t {"id":"r1"} \r\n', '{ "id" : "r2" , "n" : 5 }']);
+    expect(rows).toEqual([{ id: 'r1', label: null, n: null }, { id: 'r2', label: null, n: 5 }]);
+  });
+
+  it('take the last of repeated names, match names exactly and decode escapes', async () => {
+    const { rows, rejects } = await sourceOf(json, ['{"id":"r1","label":"a","label":"b"}', '{"ID":"r2"}', '{"\\u0069d":"r3","label":"\\"\\u00e9\\ud83d\\ude00"}']);
+    expect(rows).toEqual([{ id: 'r1', label: 'b', n: null }, { id: 'r3', label: '"é😀', n: null }]);
+    expect(rejects).toEqual(['missing id']);
+  });
+
+  it('turn an escaped lone surrogate into U+FFFD', async () => {
+    const { rows } = await sourceOf(json, ['{"id":"r1","label":"a\\ud800b"}']);
+    expect(rows[0]!.label).toBe('a\ufffdb');
+  });
+
+  it('are unparseable when nested more than 100 levels deep, the object counting as one', async () => {
+    const nested = (levels: number) => `{"id":"r${levels}","other":${'['.repeat(levels - 1)}${']'.repeat(levels - 1)}}`;
+    const { rows, rejects } = await sourceOf(json, [nested(100), nested(101)]);
+    expect(rows.map((r) => r.id)).toEqual(['r100']);
+    expect(rejects).toEqual(['unparseable JSON']);
+  });
+});
+
+describe('CSV records', () => {
+  it('follow RFC 4180: a quoted empty field is empty text, an unquoted one NULL, "" inside quotes a quote', async () => {
+    const { rows } = await sourceOf(csv, ['r1,"",1', 'r2,,2', '"r3","a, ""b""",3', 'r4, spaced ,4']);
+    expect(rows).toEqual([
+      { id: 'r1', label: '', n: 1 },
+      { id: 'r2', label: null, n: 2 },
+      { id: 'r3', label: 'a, "b"', n: 3 },
+      { id: 'r4', label: ' spaced ', n: 4 },
+    ]);
+  });
+
+  it('are malformed with a stray quote, text after a closing quote, an unclosed quote or another number of fields', async () => {
+    const records = ['r1,a"b,1', 'r2,"a"b,2', 'r3, "a",3', 'r4,"a,4', 'r5,a', 'r6,a,6,', '', '\t'];
+    const { rows, rejects } = await sourceOf(csv, records);
+    expect(rows).toEqual([]);
+    expect(rejects).toEqual(records.map(() => 'malformed CSV line'));
+  });
+
+  it('read reference tables by the same rules, leaving out blank lines and every line equal to the header', async () => {
+    const joined = pipeline('joined', 'csv', 'SELECT source.id, names.label FROM source LEFT JOIN names ON names.id = source.id', {
+      references: [{ type: 's3', bucket: 'curated', prefix: 'names/', format: 'csv', as: 'names' }],
+    });
+    const result = await runPipeline(joined, { records: ['a,,', 'b,,', 'c,,'], references: { names: ['id,label', 'a,""', '', '   ', 'id,label', 'b,', '"c","x ""y"""'] } }, dir);
+    expect(result.output).toEqual([{ id: 'a', label: '' }, { id: 'b', label: null }, { id: 'c', label: 'x "y"' }]);
+  });
+
+  it('stop the run on a malformed reference line', async () => {
+    const joined = pipeline('crossed', 'csv', 'SELECT * FROM source CROSS JOIN names', { references: [{ type: 's3', bucket: 'curated', prefix: 'names/', format: 'csv', as: 'names' }] });
+    await expect(runPipeline(joined, { records: [], references: { names: ['id,label', 'a,b"c'] } }, dir)).rejects.toThrow(
+      `malformed CSV line in reference table 'names': a,b"c`,
+    );
+    await expect(runPipeline(joined, { records: [], references: { names: ['id,label', 'a'] } }, dir)).rejects.toThrow("malformed CSV line in reference table 'names': a");
+  });
+});
+
+describe('steps', () => {
+  it('sort NULL first in ascending and last in descending order, as Spark does', async () => {
+    const ranked = pipeline('ranked', 'csv', 'SELECT id, row_number() OVER (ORDER BY n) AS up, row_number() OVER (ORDER BY n DESC) AS down FROM source');
+    const { output } = await runPipeline(ranked, { records: ['a,,1', 'b,,', 'c,,2'] }, dir);
+    expect(output).toEqual([{ id: 'a', up: 2, down: 2 }, { id: 'b', up: 1, down: 3 }, { id: 'c', up: 3, down: 1 }]);
+  });
+});

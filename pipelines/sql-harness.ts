@@ -46,12 +46,33 @@ export interface Reject {
   readonly reason: string;
 }
 
+/** The kind of value a column holds, as far as the engines must agree on it. */
+export type ColumnKind = 'string' | 'number' | 'boolean' | 'date' | 'timestamp' | 'other';
+
+/** A view the run produced: its columns in order, and its rows. */
+export interface Table {
+  readonly columns: ReadonlyArray<{ readonly name: string; readonly kind: ColumnKind }>;
+  readonly rows: Row[];
+}
+
+/** What one step produced: the rows it passed on (its view) and those it rejected. */
+export interface StepResult extends Table {
+  /** The view the step's result is known by (stepView). */
+  readonly view: string;
+  /** Its rejects, sorted by their columns, as they also appear at the end of `HarnessResult.rejects`. */
+  readonly rejects: Reject[];
+}
+
 /** What the pipeline produced: the sink's rows sorted by every column, and the rejects in the order they arose. */
 export interface HarnessResult {
   /** The last step's rows; for a stream without a window, what its sink holds after the last micro-batch. */
   readonly output: Row[];
   /** Parsing and quality rejects in input order, then each step's rejects sorted by their columns (per micro-batch). */
   readonly rejects: Reject[];
+  /** The valid typed records (the view `source`), in input order. */
+  readonly source: Table;
+  /** Each step's result in order, its rows sorted by every column. */
+  readonly steps: StepResult[];
 }
 
 /**
@@ -72,12 +93,14 @@ export async function runPipeline(pipeline: Pipeline, input: HarnessInput, dir: 
   const instance = await DuckDBInstance.create(':memory:');
   const db = await instance.connect();
   try {
+    // Spark's order: NULL first in ascending order, last in descending (DuckDB puts it last in both).
+    await db.run(`SET default_null_order = 'nulls_first_on_asc_last_on_desc'`);
     for (const reference of pipeline.references ?? []) {
       const lines = input.references?.[reference.as];
       if (lines === undefined) throw new Error(`runPipeline: give the reference table '${reference.as}' as CSV lines`);
       if (reference.format !== 'csv') throw new Error(`runPipeline: only CSV reference tables are supported, '${reference.as}' is ${reference.format}`);
-      const [header = [], ...rows] = lines.filter((l) => l.trim() !== '').map((line) => csvFields(line) ?? fail(`reference '${reference.as}': malformed CSV line ${line}`));
-      await insertTextTable(db, reference.as, header.map((h) => h ?? ''), rows);
+      const { header, rows } = referenceRows(reference.as, lines);
+      await insertTextTable(db, reference.as, header, rows);
     }
 
     if (pipeline.kind === 'batch') {
@@ -91,13 +114,15 @@ export async function runPipeline(pipeline: Pipeline, input: HarnessInput, dir: 
 
     const window = pipeline.window ? `, date_trunc('${pipeline.window.unit}', ${pipeline.window.column}) AS window_start` : '';
     await db.run(`CREATE VIEW source AS SELECT ${names.join(', ')}${window} FROM checked WHERE reject_reason IS NULL`);
-    let last = 'source';
-    for (const index of pipeline.steps.keys()) {
-      rejects.push(...(await runStep(db, pipeline, index, dir)));
-      last = stepView(pipeline.steps[index]!);
+    const source = table(await db.runAndReadAll('SELECT * FROM source'));
+    const steps: StepResult[] = [];
+    for (const [index, step] of pipeline.steps.entries()) {
+      const view = stepView(step);
+      const stepRejects = await runStep(db, pipeline, index, dir);
+      rejects.push(...stepRejects);
+      steps.push({ view, ...table(await db.runAndReadAll(`SELECT * FROM "${view}" ORDER BY ALL`)), rejects: stepRejects });
     }
-    const output = rows(await db.runAndReadAll(`SELECT * FROM "${last}" ORDER BY ALL`));
-    return { output, rejects };
+    return { output: steps.at(-1)?.rows ?? [], rejects, source, steps };
   } finally {
     db.closeSync();
     instance.closeSync();
@@ -164,9 +189,12 @@ async function accumulate(db: DuckDBConnection, pipeline: Pipeline, parsed: Pars
   const rejects: Array<Reject & { index: number }> = [...parsed.rejects];
   const stepRejects: Reject[] = [];
   let sink = false;
+  let source: Table = { columns: [], rows: [] };
   for (let first = 0; first < input.records.length; first += perBatch) {
     rejects.push(...(await check(db, pipeline, parsed.rows.filter((r) => r.index >= first && r.index < first + perBatch))));
     await db.run(`CREATE OR REPLACE VIEW source AS SELECT ${names.join(', ')} FROM checked WHERE reject_reason IS NULL`);
+    const batchSource = table(await db.runAndReadAll('SELECT * FROM source'));
+    source = { columns: batchSource.columns, rows: [...source.rows, ...batchSource.rows] };
     stepRejects.push(...(await runStep(db, pipeline, 0, dir)));
     await db.run(`CREATE OR REPLACE TABLE _batch AS SELECT * FROM "${stateView}"`);
     // The later steps must not see one micro-batch where they mean every record so far.
@@ -215,7 +243,16 @@ async function accumulate(db: DuckDBConnection, pipeline: Pipeline, parsed: Pars
     sink = true;
   }
   const output = sink ? rows(await db.runAndReadAll('SELECT * FROM _sink ORDER BY ALL')) : [];
-  return { output, rejects: [...rejects.sort((a, b) => a.index - b.index).map(({ record, reason }) => ({ record, reason })), ...stepRejects] };
+  // The state step's view is the whole state; a later step's, what it made in the last micro-batch.
+  const steps: StepResult[] = sink
+    ? [
+        { view: stateView, ...table(await db.runAndReadAll('SELECT * FROM _state ORDER BY ALL')), rejects: stepRejects },
+        ...(await Promise.all(
+          pipeline.steps.slice(1).map(async (step, i) => ({ view: stepView(step), ...table(await db.runAndReadAll(`SELECT * FROM step_${i + 1} ORDER BY ALL`)), rejects: [] })),
+        )),
+      ]
+    : [];
+  return { output, rejects: [...rejects.sort((a, b) => a.index - b.index).map(({ record, reason }) => ({ record, reason })), ...stepRejects], source, steps };
 }
 
 const specOf = (pipeline: Pipeline) => `pipelines/${pipeline.name}/pipeline.ts: pipeline '${pipeline.name}'`;
@@ -276,22 +313,89 @@ function parseRecords(pipeline: Pipeline, records: readonly Text[]): Parsed {
   return parsed;
 }
 
-// Values stay text: a JSON number or boolean becomes its text, an object or array its JSON (as Spark's from_json does).
+/** Records nested deeper than this (the record's object counting as one level) are unparseable, as in the runtime. */
+const JSON_MAX_DEPTH = 100;
+
+/**
+ * The text of each named field of a record that is exactly one JSON object (JSON whitespace around it allowed), or
+ * undefined: a string field is its content, a number, boolean, object or array its JSON exactly as written, null
+ * and a missing field NULL; of repeated names the last counts. The runtime reads records the same way.
+ */
 function jsonValues(record: string, names: readonly string[]): Text[] | undefined {
   let value: unknown;
   try {
+    // The JSON grammar and nothing more: no single quotes, NaN, comments or text after the object.
     value = JSON.parse(record);
   } catch {
     return undefined;
   }
   if (typeof value !== 'object' || value === null || Array.isArray(value)) return undefined;
-  const object = value as Record<string, unknown>;
+  const members = objectMembers(record);
+  if (members === undefined) return undefined;
   return names.map((name) => {
-    const field = object[name];
-    if (field === undefined || field === null) return null;
-    return typeof field === 'string' ? field : typeof field === 'object' ? JSON.stringify(field) : String(field);
+    const text = members.get(name);
+    if (text === undefined || text === 'null') return null;
+    return text.startsWith('"') ? wellFormed(JSON.parse(text) as string) : text;
   });
 }
+
+/** The text of each member of the JSON object `json` (valid JSON), by name; undefined if it nests too deeply. */
+function objectMembers(json: string): Map<string, string> | undefined {
+  const members = new Map<string, string>();
+  let at = skipSpace(json, skipSpace(json, 0) + 1);
+  let deepest = 1;
+  while (json[at] === '"') {
+    const nameEnd = stringEnd(json, at);
+    const name = JSON.parse(json.slice(at, nameEnd)) as string;
+    const start = skipSpace(json, skipSpace(json, nameEnd) + 1);
+    const { end, depth } = valueEnd(json, start);
+    deepest = Math.max(deepest, depth + 1);
+    members.set(name, json.slice(start, end));
+    at = skipSpace(json, end);
+    if (json[at] === ',') at = skipSpace(json, at + 1);
+  }
+  return deepest > JSON_MAX_DEPTH ? undefined : members;
+}
+
+const skipSpace = (json: string, at: number): number => {
+  while (json[at] === ' ' || json[at] === '\t' || json[at] === '\n' || json[at] === '\r') at++;
+  return at;
+};
+
+// Where the string starting at `at` (its opening quote) ends, one past its closing quote.
+function stringEnd(json: string, at: number): number {
+  for (let i = at + 1; ; i++) {
+    if (json[i] === '\\') i++;
+    else if (json[i] === '"') return i + 1;
+  }
+}
+
+// Where the value starting at `at` ends, and how deeply it nests (0 for a string, number, boolean or null).
+function valueEnd(json: string, at: number): { end: number; depth: number } {
+  if (json[at] === '"') return { end: stringEnd(json, at), depth: 0 };
+  if (json[at] !== '{' && json[at] !== '[') {
+    let end = at;
+    while (end < json.length && !',}] \t\n\r'.includes(json[end]!)) end++;
+    return { end, depth: 0 };
+  }
+  let depth = 0;
+  let deepest = 0;
+  let i = at;
+  do {
+    const c = json[i];
+    if (c === '"') {
+      i = stringEnd(json, i);
+      continue;
+    }
+    if (c === '{' || c === '[') deepest = Math.max(deepest, ++depth);
+    else if (c === '}' || c === ']') depth--;
+    i++;
+  } while (depth > 0);
+  return { end: i, depth: deepest };
+}
+
+// An escaped lone surrogate ('\\ud800') stands for no character: U+FFFD instead, as the runtime has it.
+const wellFormed = (text: string): string => text.replace(/[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/g, '\ufffd');
 
 function csvValues(line: string, count: number): Text[] | undefined {
   const fields = csvFields(line);
@@ -299,33 +403,56 @@ function csvValues(line: string, count: number): Text[] | undefined {
 }
 
 /**
- * Splits a CSV line (RFC 4180 quoting: '"' quotes, '""' inside quotes is a quote). An unquoted empty field is
- * NULL, a quoted one the empty text. Undefined when a quote is not closed.
+ * Splits a CSV line by RFC 4180: a field is quoted (`""` inside for a quote) or holds neither quotes nor commas. An
+ * unquoted empty field is NULL, a quoted one the empty text. Undefined for any other line (a quote inside an unquoted
+ * field, text after a closing quote, an unclosed quote).
  */
 function csvFields(line: string): Text[] | undefined {
-  if ((line.match(/"/g)?.length ?? 0) % 2 === 1) return undefined;
   const fields: Text[] = [];
-  let current = '';
-  let quoted = false;
-  let inQuotes = false;
-  for (let i = 0; i < line.length; i++) {
-    const c = line[i];
-    if (c === '"' && inQuotes && line[i + 1] === '"') {
-      current += '"';
-      i++;
-    } else if (c === '"') {
-      inQuotes = !inQuotes;
-      quoted = true;
-    } else if (c === ',' && !inQuotes) {
-      fields.push(current === '' && !quoted ? null : current);
-      current = '';
-      quoted = false;
+  let at = 0;
+  for (;;) {
+    if (line[at] === '"') {
+      let value = '';
+      for (let from = at + 1; ; ) {
+        const quote = line.indexOf('"', from);
+        if (quote < 0) return undefined;
+        value += line.slice(from, quote);
+        if (line[quote + 1] !== '"') {
+          at = quote + 1;
+          break;
+        }
+        value += '"';
+        from = quote + 2;
+      }
+      fields.push(value);
     } else {
-      current += c;
+      let end = at;
+      while (end < line.length && line[end] !== ',' && line[end] !== '"') end++;
+      if (line[end] === '"') return undefined;
+      fields.push(end === at ? null : line.slice(at, end));
+      at = end;
     }
+    if (at === line.length) return fields;
+    if (line[at] !== ',') return undefined;
+    at++;
   }
-  fields.push(current === '' && !quoted ? null : current);
-  return fields;
+}
+
+/**
+ * A reference table's lines as the runtime reads them: blank lines skipped, the first line naming the columns, every
+ * line equal to it left out (each file of the table starts with it); a malformed line stops the run.
+ */
+function referenceRows(name: string, lines: readonly string[]): { header: string[]; rows: Text[][] } {
+  const [first, ...others] = lines.filter((line) => !/^ *$/.test(line));
+  if (first === undefined) return fail(`reference table '${name}' has no header line`);
+  const header = (csvFields(first) ?? fail(`malformed CSV header in reference table '${name}': ${first}`)).map((column) => column ?? '');
+  const rows = others
+    .filter((line) => line !== first)
+    .map((line) => {
+      const fields = csvFields(line);
+      return fields?.length === header.length ? fields : fail(`malformed CSV line in reference table '${name}': ${line}`);
+    });
+  return { header, rows };
 }
 
 async function insertTextTable(db: DuckDBConnection, table: string, columns: readonly string[], values: readonly (readonly Text[])[]): Promise<void> {
@@ -343,6 +470,19 @@ async function insertTextTable(db: DuckDBConnection, table: string, columns: rea
 }
 
 const WHOLE_NUMBERS = new Set([DuckDBTypeId.TINYINT, DuckDBTypeId.SMALLINT, DuckDBTypeId.INTEGER, DuckDBTypeId.BIGINT, DuckDBTypeId.HUGEINT, DuckDBTypeId.UBIGINT, DuckDBTypeId.DECIMAL]);
+
+const KINDS: ReadonlyMap<DuckDBTypeId, ColumnKind> = new Map([
+  ...[...WHOLE_NUMBERS, DuckDBTypeId.FLOAT, DuckDBTypeId.DOUBLE, DuckDBTypeId.USMALLINT, DuckDBTypeId.UTINYINT, DuckDBTypeId.UINTEGER, DuckDBTypeId.UHUGEINT].map((id) => [id, 'number'] as const),
+  [DuckDBTypeId.VARCHAR, 'string'],
+  [DuckDBTypeId.BOOLEAN, 'boolean'],
+  [DuckDBTypeId.DATE, 'date'],
+  ...[DuckDBTypeId.TIMESTAMP, DuckDBTypeId.TIMESTAMP_S, DuckDBTypeId.TIMESTAMP_MS, DuckDBTypeId.TIMESTAMP_NS].map((id) => [id, 'timestamp'] as const),
+]);
+
+function table(reader: DuckDBResultReader): Table {
+  const types = reader.columnTypes();
+  return { columns: reader.columnNames().map((name, i) => ({ name, kind: KINDS.get(types[i]!.typeId) ?? 'other' })), rows: rows(reader) };
+}
 
 // BIGINT (what count(*) returns) and DECIMAL come as text from DuckDB's JSON form; tests compare numbers.
 function rows(reader: DuckDBResultReader): Row[] {

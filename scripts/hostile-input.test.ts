@@ -132,7 +132,7 @@ const CASES: Case[] = [
   { name: 'a cron minute out of range', files: pipeline('ledger', { schedule: '61 3 * * *' }), messages: [pipe('ledger', 'schedule', 'must be a cron schedule: the minute 61 is outside 0-59', '"61 3 * * *"')] },
   {
     name: 'a topic another pipeline owns',
-    files: pipeline('clicks', { sink: { type: 'kafka', topic: 'sensor-readings' } }),
+    files: pipeline('clicks', { sink: { type: 'kafka', topic: 'sensor-readings', key: ['window_start', 'site'] } }),
     messages: [
       pipe('clicks', 'sink.topic', `must not use a topic that pipeline 'readings' ${ONE_OWNER}`, '"sensor-readings"'),
       pipe('readings', 'source.topic', `must not use a topic that pipeline 'clicks' ${ONE_OWNER}`, '"sensor-readings"'),

@@ -362,7 +362,7 @@ describe('npm run new, in a project of the fixture environments and pipelines', 
     }
     const clicks = readFileSync(join(project, 'pipelines', 'clicks-copy', 'pipeline.ts'), 'utf8');
     expect(clicks).toContain("  source: { type: 'kafka', topic: 'clicks-copy', format: 'json' },\n");
-    expect(clicks).toContain("  sink: { type: 'kafka', topic: 'clicks-copy-out' },\n  rejects: { type: 'kafka', topic: 'clicks-copy.dlq' },\n");
+    expect(clicks).toContain("  sink: { type: 'kafka', topic: 'clicks-copy-out', key: ['window_start', 'site'] },\n  rejects: { type: 'kafka', topic: 'clicks-copy.dlq' },\n");
     expect(clicks).toContain('/** Fixture: a windowed stream (Kafka → Kafka) joined with a reference table, with a dead-letter topic. */');
     const ledger = readFileSync(join(project, 'pipelines', 'ledger-copy', 'pipeline.ts'), 'utf8');
     expect(ledger).toContain("  sink: { type: 's3', bucket: 'curated', prefix: 'ledger-copy/', partitionBy: ['booked_on'] },\n  rejects: { type: 's3', bucket: 'curated', prefix: 'errors/ledger-copy/' },\n");

@@ -17,7 +17,8 @@ export const pipeline = {
   quality: { required: ['order_id', 'restaurant_id', 'amount', 'event_time'], ranges: [{ field: 'amount', min: 0 }] },
   steps: ['enrich.sql', 'summarize.sql'],
   window: { column: 'event_time', unit: 'minute', watermarkMinutes: 2 },
-  sink: { type: 'kafka', topic: 'order-summary' },
+  // One summary per window and city: the key under which the topic keeps it, however often it is sent.
+  sink: { type: 'kafka', topic: 'order-summary', key: ['window_start', 'city'] },
   rejects: { type: 'kafka', topic: 'orders.dlq' },
   alerts: { maxLag: 5000, staleAfterMinutes: 10 },
 } satisfies PipelineInput;

@@ -47,6 +47,8 @@ export default async function setup(project: TestProject): Promise<() => Promise
   const started = Date.now();
   const toolchain = await installToolchain(log);
   log(`toolchain ready (${((Date.now() - started) / 1000).toFixed(0)} s)`);
+  // The Spark-only tests (parity, windows) run the runtime's functions with the toolchain's pyspark.
+  process.env['DRIFTLESS_PYTHON'] ??= toolchain.python;
   const environments = await loadEnvironments();
   const env = environments[0];
   if (env === undefined) throw new Error('environments/ holds no environment: the engine tests run the pipelines in the first one');
