@@ -45,6 +45,11 @@ export interface PipelineChartProps extends EnvironmentChartProps {
 }
 
 /** Secret in NAMESPACES.pipelines with a pipeline's Kafka username, password and the cluster CA (see credentials()). */
+/** How soon a keyed sink topic's segment closes and can be compacted: an hour. */
+const KEYED_SEGMENT_MS = 3_600_000;
+
+const isKeyedSink = (pipeline: LoadedPipeline, topic: string): boolean => pipeline.sink.type === 'kafka' && pipeline.sink.topic === topic && (pipeline.sink.key?.length ?? 0) > 0;
+
 export const kafkaCredentialsSecret = (pipeline: string): string => `${pipeline}-kafka`;
 
 const SPARK_UID = 185;
@@ -80,6 +85,9 @@ export class PipelineChart extends EnvironmentChart {
           config: {
             'retention.ms': env.kafka.retentionHours * 3_600_000,
             'min.insync.replicas': env.kafka.minInSyncReplicas,
+            // A keyed sink sends a result again after a replay, under the same key: compaction keeps the last value
+            // per key, so the topic itself holds one summary per key. Compaction works on closed segments only.
+            ...(isKeyedSink(pipeline, topic) ? { 'cleanup.policy': 'compact,delete', 'segment.ms': KEYED_SEGMENT_MS } : {}),
           },
         },
       });
