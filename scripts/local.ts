@@ -95,7 +95,7 @@ export async function main(args: readonly string[], io: ScriptOutput): Promise<n
       }
       case 'query': {
         const pipeline = pipelineNamed(pipelines, name!);
-        const rows = await query({ env, pipelines, pipeline, connection: running(env, dir), toolchain: await installedToolchain(), rejects: values['rejects'] === true });
+        const rows = await query({ env, pipelines, pipeline, connection: running(env, dir), toolchain: await installedToolchain(), dir, rejects: values['rejects'] === true });
         io.out(values['json'] ? rows.map((row) => `${JSON.stringify(row)}\n`).join('') : table(rows));
         return 0;
       }
@@ -210,6 +210,8 @@ export async function query(options: {
   readonly pipeline: LoadedPipeline;
   readonly connection: Connection;
   readonly toolchain: Toolchain;
+  /** The plane's folder, where Spark's scratch space goes. */
+  readonly dir: string;
   readonly rejects: boolean;
 }): Promise<Array<Record<string, unknown>>> {
   const { connection, toolchain } = options;
@@ -222,7 +224,7 @@ export async function query(options: {
     python: toolchain.python,
     cores: 1,
     driverMemoryMiB: 1024,
-    scratchDir: join(planeDir(options.env.name), 'spark', 'query'),
+    scratchDir: join(options.dir, 'spark', 'query'),
   });
   const conf = Object.fromEntries(
     submission.args.flatMap((arg, i) => (submission.args[i - 1] === '--conf' ? [[arg.slice(0, arg.indexOf('=')), arg.slice(arg.indexOf('=') + 1)]] : [])),

@@ -5,14 +5,13 @@
  * Python or download fails the run with what is missing.
  */
 import { mkdtempSync, rmSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { TestProject } from 'vitest/node';
 import { loadEnvironments } from '../../environments/load';
 import { loadPipelines } from '../../pipelines/load';
 import { installToolchain } from '../toolchain/toolchain';
-import { down, planeDir, portsFrom, up, type Connection } from './plane';
+import { down, freePortBase, planeDir, portsFrom, up, type Connection } from './plane';
 
 declare module 'vitest' {
   export interface ProvidedContext {
@@ -25,21 +24,6 @@ declare module 'vitest' {
       readonly connection: Connection;
     };
   }
-}
-
-/** A base port with it and the next four free on 127.0.0.1. */
-async function freePortBase(): Promise<number> {
-  const free = (port: number) =>
-    new Promise<boolean>((resolve) => {
-      const server = createServer().once('error', () => resolve(false));
-      server.listen(port, '127.0.0.1', () => server.close(() => resolve(true)));
-    });
-  for (let attempt = 0; attempt < 50; attempt++) {
-    const base = 20_000 + Math.floor(Math.random() * 30_000);
-    const all = await Promise.all([0, 1, 2, 3, 4].map((offset) => free(base + offset)));
-    if (all.every(Boolean)) return base;
-  }
-  throw new Error('found no five consecutive free ports on 127.0.0.1');
 }
 
 export default async function setup(project: TestProject): Promise<() => Promise<void>> {

@@ -5,7 +5,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import { chmodSync, existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
-import { createConnection } from 'node:net';
+import { createConnection, createServer } from 'node:net';
 import { join } from 'node:path';
 import { BUCKETS, bucketName, HDFS_CLUSTER } from '../../environments/naming';
 import type { Environment } from '../../environments/schema';
@@ -25,6 +25,21 @@ export interface PlanePorts {
   readonly namenode: number;
   readonly namenodeHttp: number;
   readonly s3: number;
+}
+
+/** A base port with it and the next four free on 127.0.0.1. */
+export async function freePortBase(): Promise<number> {
+  const free = (port: number) =>
+    new Promise<boolean>((resolve) => {
+      const server = createServer().once('error', () => resolve(false));
+      server.listen(port, '127.0.0.1', () => server.close(() => resolve(true)));
+    });
+  for (let attempt = 0; attempt < 50; attempt++) {
+    const base = 20_000 + Math.floor(Math.random() * 30_000);
+    const all = await Promise.all([0, 1, 2, 3, 4].map((offset) => free(base + offset)));
+    if (all.every(Boolean)) return base;
+  }
+  throw new Error('found no five consecutive free ports on 127.0.0.1');
 }
 
 export const portsFrom = (base: number): PlanePorts => ({ kafka: base, kafkaController: base + 1, namenode: base + 2, namenodeHttp: base + 3, s3: base + 4 });

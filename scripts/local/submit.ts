@@ -12,7 +12,7 @@ import { LOCAL_AWS_CREDENTIALS } from './s3';
 export const LOCAL_OVERRIDES = [
   ['endpoints', 'the Kafka bootstrap address in the job, the S3A endpoint (path-style, plain HTTP to the emulator), and the namenode address behind the HDFS nameservice'],
   ['credentials', "the Kafka user's password and the local CA file (Strimzi's Secrets on the cluster), and test AWS keys in the environment (the pod's identity on the cluster)"],
-  ['sizing', "Spark in local mode with the given cores and driver memory instead of executors; the connector jars from the toolchain's cache instead of fetching spark.jars.packages at start"],
+  ['sizing', "Spark in local mode with the given cores and driver memory instead of executors, and as many shuffle partitions as cores; the connector jars from the toolchain's cache instead of fetching spark.jars.packages at start"],
 ] as const;
 
 /** The local engines' addresses and the pipeline's credentials. */
@@ -62,9 +62,15 @@ export function localSubmission(
     'spark.hadoop.fs.s3a.path.style.access': 'true',
     'spark.hadoop.fs.s3a.connection.ssl.enabled': 'false',
     'spark.driver.memory': `${options.driverMemoryMiB}m`,
+    // Streaming turns adaptive execution off, so every shuffle and every state store runs this many tasks: Spark's
+    // default of 200 makes a micro-batch of a few records take minutes on a laptop's cores.
+    'spark.sql.shuffle.partitions': String(options.cores),
     'spark.local.dir': options.scratchDir,
     'spark.driver.extraJavaOptions': `-Djava.io.tmpdir=${options.scratchDir}`,
     'spark.ui.enabled': 'false',
+    // One executor in local mode: locality means nothing, and local mode never re-offers slots to tasks held back for
+    // locality, so a stage whose tasks prefer another host (an HDFS block's 127.0.0.1) waited forever.
+    'spark.locality.wait': '0s',
     // On the JVM's own class path, as in the image's /opt/spark/jars: spark-submit itself reads the s3a:// main file.
     'spark.driver.extraClassPath': options.jars.join(':'),
   });
