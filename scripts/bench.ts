@@ -3,6 +3,8 @@
  * `cdktf synth` through the CLI on the same cdktf app, in one run on this machine, and reports the median
  * wall time and peak memory of each. Both run in a scratch copy of the project, so this checkout is untouched.
  *
+ * Then the pipelines' figures on the local engines (scripts/local/pipeline-bench.ts); `--synth-only` leaves them out.
+ *
  * Peak memory is the largest sum of resident memory over the whole process tree (the CLI starts the app
  * as a child process), sampled from /proc every 10 ms.
  */
@@ -10,6 +12,7 @@ import { spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
+import { benchPipelines } from './local/pipeline-bench';
 import { copyProject, PROJECT_ROOT } from './project-copy';
 
 interface Measurement {
@@ -77,7 +80,7 @@ const median = (values: number[]) => {
 };
 
 async function main(): Promise<void> {
-  const { values } = parseArgs({ options: { runs: { type: 'string', default: '5' } }, strict: true });
+  const { values } = parseArgs({ options: { runs: { type: 'string', default: '5' }, 'synth-only': { type: 'boolean' } }, strict: true });
   const runs = Number(values.runs);
   if (!Number.isInteger(runs) || runs < 1) throw new Error(`option '--runs' must be a whole number of at least 1, got '${values.runs}'`);
 
@@ -114,6 +117,11 @@ async function main(): Promise<void> {
   } finally {
     rmSync(scratch, { recursive: true, force: true });
   }
+  if (values['synth-only']) return;
+  // The pipelines on the local engines (Java 17+ and Python 3.10+ needed, like npm run test:engines).
+  const pipelineLines = await benchPipelines((line) => console.error(`bench: ${line}`));
+  console.log('\n| pipeline figure | wall time | rate |\n|---|---:|---:|');
+  for (const line of pipelineLines) console.log(line);
 }
 
 main().catch((error: unknown) => {
