@@ -22,7 +22,7 @@ import { ADMIN_USER } from './local/kafka';
 import { jobOf, sparkApplication } from './local/manifests';
 import { down, health, planeDir, portsFrom, readConnection, up, type Connection } from './local/plane';
 import { localS3Client } from './local/s3';
-import { localSubmission } from './local/submit';
+import { localSubmission, type LocalEndpoints } from './local/submit';
 import { publishJobs } from './publish-jobs';
 import { runCommand, tail } from './run-command';
 import { installedToolchain, installToolchain, type Toolchain } from './toolchain/toolchain';
@@ -159,6 +159,14 @@ function describe(connection: Connection, engines: { kafka: boolean; hdfs: boole
   ].join('\n');
 }
 
+/** Where a job finds the local engines. */
+const endpointsOf = (connection: Connection): LocalEndpoints => ({
+  kafkaBootstrap: connection.kafka.endpoint,
+  kafkaCaFile: connection.kafka.caFile,
+  s3Endpoint: connection.s3.endpoint,
+  namenode: connection.hdfs.endpoint.replace('hdfs://', ''),
+});
+
 /** Publishes the pipeline's job code to the local artifacts bucket (as the delivery workflow does) and starts spark-submit. */
 export async function startPipeline(options: {
   readonly env: Environment;
@@ -184,7 +192,7 @@ export async function startPipeline(options: {
   mkdirSync(scratch, { recursive: true });
   const password = connection.users.kafka[pipeline.name];
   const submission = localSubmission(sparkApplication(env, options.pipelines, pipeline), {
-    endpoints: { kafkaBootstrap: connection.kafka.endpoint, kafkaCaFile: connection.kafka.caFile, s3Endpoint: connection.s3.endpoint, namenode: connection.hdfs.endpoint.replace('hdfs://', '') },
+    endpoints: endpointsOf(connection),
     ...(password === undefined ? {} : { kafkaUser: { username: pipeline.name, password } }),
     jars: toolchain.jars('spark'),
     python: toolchain.python,
@@ -219,7 +227,7 @@ export async function query(options: {
   const job = jobOf(application);
   const location = options.rejects ? job.rejects : job.sink;
   const submission = localSubmission(application, {
-    endpoints: { kafkaBootstrap: connection.kafka.endpoint, kafkaCaFile: connection.kafka.caFile, s3Endpoint: connection.s3.endpoint, namenode: connection.hdfs.endpoint.replace('hdfs://', '') },
+    endpoints: endpointsOf(connection),
     jars: toolchain.jars('spark'),
     python: toolchain.python,
     cores: 1,
