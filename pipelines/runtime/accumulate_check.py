@@ -35,6 +35,8 @@ from fractions import Fraction
 HERE = os.path.dirname(os.path.abspath(__file__))
 REPO = os.path.dirname(os.path.dirname(HERE))
 sys.path.insert(0, HERE)
+# Spark's Python workers unpickle the runtime's UDFs (its JSON reader), so they must find the module too.
+os.environ["PYTHONPATH"] = os.pathsep.join(p for p in [HERE, os.environ.get("PYTHONPATH")] if p)
 
 import driftless_runtime as runtime  # noqa: E402
 
