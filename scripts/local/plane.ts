@@ -35,7 +35,9 @@ export async function freePortBase(): Promise<number> {
       server.listen(port, '127.0.0.1', () => server.close(() => resolve(true)));
     });
   for (let attempt = 0; attempt < 50; attempt++) {
-    const base = 20_000 + Math.floor(Math.random() * 30_000);
+    // Below Linux's ephemeral range (32768 and up), where the engines' own outgoing connections and the datanodes'
+    // ports come from: a free port there can be taken between this check and the bind.
+    const base = 20_000 + Math.floor(Math.random() * 12_000);
     const all = await Promise.all([0, 1, 2, 3, 4].map((offset) => free(base + offset)));
     if (all.every(Boolean)) return base;
   }
