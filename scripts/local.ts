@@ -234,9 +234,7 @@ export async function query(options: {
     driverMemoryMiB: 1024,
     scratchDir: join(options.dir, 'spark', 'query'),
   });
-  const conf = Object.fromEntries(
-    submission.args.flatMap((arg, i) => (submission.args[i - 1] === '--conf' ? [[arg.slice(0, arg.indexOf('=')), arg.slice(arg.indexOf('=') + 1)]] : [])),
-  );
+  const conf: Record<string, string> = { ...submission.conf };
   conf['spark.jars'] = toolchain.jars('spark').join(',');
   const request =
     location.type === 'kafka'

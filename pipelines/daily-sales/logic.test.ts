@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { Pipeline } from '../schema';
 import { fixture, runPipeline } from '../sql-harness';
+import { FIXTURE_REJECTS } from './expected';
 import { pipeline as spec } from './pipeline';
 
 const pipeline = Pipeline.parse(spec);
@@ -21,17 +22,7 @@ describe(`${pipeline.name} logic`, () => {
 
   it('routes rows without store_id or amount, malformed values and malformed lines to the errors, with the reason', async () => {
     const { rejects } = await runPipeline(pipeline, { records: file, runDate: '2024-05-01' });
-    expect(rejects).toEqual([
-      { record: 't5,,2024-05-01,3.00', reason: 'missing store_id' },
-      { record: 't6,s2,2024-05-01,', reason: 'missing amount' },
-      { record: 't7,s2,2024-05-01,12,50', reason: 'malformed CSV line' },
-      { record: 't8,s2,2024-05-01,twelve', reason: 'malformed amount: not a double' },
-      { record: 't9,s2,05/01/2024,12', reason: 'malformed sale_date: not a date' },
-      { record: 't10,s3,2024-05-01', reason: 'malformed CSV line' },
-      { record: '"t11","s2","2024-05-01","1,000.00"', reason: 'malformed amount: not a double' },
-      { record: '"t14,s1,2024-05-01,1', reason: 'malformed CSV line' },
-      { record: 't15,s1,,1', reason: 'missing sale_date' },
-    ]);
+    expect(rejects).toEqual(FIXTURE_REJECTS);
   });
 
   it('gives the same result on a re-run of the same file', async () => {

@@ -11,6 +11,7 @@ import { bucketName } from '../../environments/naming';
 import { dataKeyArn } from '../../scripts/local/s3';
 import { deletePrefix, enginePlane, listObjects, pipelineOfFolder, putObject, queryRows, runBatch, s3, type EnginePlane } from '../../scripts/local/engines-testing';
 import type { LoadedPipeline } from '../load';
+import { FIXTURE_REJECTS } from './expected';
 
 let plane: EnginePlane;
 let pipeline: LoadedPipeline;
@@ -55,17 +56,7 @@ describe(`daily-sales on Spark, S3 (moto)`, () => {
     ]);
     const rejects = (await queryRows(plane, pipeline, true)).map((r) => ({ record: r['record'], reason: r['reject_reason'], pipeline: r['pipeline'] }));
     expect(rejects.sort((a, b) => String(a.record).localeCompare(String(b.record)))).toEqual(
-      [
-        { record: 't5,,2024-05-01,3.00', reason: 'missing store_id' },
-        { record: 't6,s2,2024-05-01,', reason: 'missing amount' },
-        { record: 't7,s2,2024-05-01,12,50', reason: 'malformed CSV line' },
-        { record: 't8,s2,2024-05-01,twelve', reason: 'malformed amount: not a double' },
-        { record: 't9,s2,05/01/2024,12', reason: 'malformed sale_date: not a date' },
-        { record: 't10,s3,2024-05-01', reason: 'malformed CSV line' },
-        { record: '"t11","s2","2024-05-01","1,000.00"', reason: 'malformed amount: not a double' },
-        { record: '"t14,s1,2024-05-01,1', reason: 'malformed CSV line' },
-        { record: 't15,s1,,1', reason: 'missing sale_date' },
-      ]
+      FIXTURE_REJECTS
         .map((r) => ({ ...r, pipeline: pipeline.name }))
         .sort((a, b) => a.record.localeCompare(b.record)),
     );

@@ -27,6 +27,8 @@ export interface LocalEndpoints {
 /** How to run the pipeline locally. */
 export interface LocalSubmission {
   readonly args: string[];
+  /** The Spark settings of `args`, for a session started without spark-submit (a query). */
+  readonly conf: Readonly<Record<string, string>>;
   readonly env: Record<string, string>;
   readonly job: JobSpec;
 }
@@ -96,5 +98,5 @@ export function localSubmission(
     AWS_SECRET_ACCESS_KEY: LOCAL_AWS_CREDENTIALS.secretAccessKey,
     ...(options.kafkaUser ? { [job.kafka.usernameEnv]: options.kafkaUser.username, [job.kafka.passwordEnv]: options.kafkaUser.password } : {}),
   };
-  return { args, env, job };
+  return { args, conf, env, job };
 }
