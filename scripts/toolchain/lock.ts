@@ -16,6 +16,8 @@ import { cacheDir, installPythonPackages, sha256, TOOLCHAIN_FILES } from './tool
 /** The Python packages the engines need, at the versions the platform runs. */
 export const PYTHON_ROOTS = [`pyspark==${SPARK_VERSION}`, 'moto[server]==5.2.5'] as const;
 const BUILD_ROOTS = ['setuptools', 'wheel'] as const;
+/** The independent scanner of `npm run validate`: its own closure, whose pins clash with moto's and pyspark's. */
+export const SCANNER_ROOTS = ['checkov==3.3.30'] as const;
 
 /** The Maven roots of the local engines, by set. */
 export const ENGINE_ROOTS: Readonly<Record<string, readonly string[]>> = {
@@ -31,24 +33,30 @@ async function lockPython(root: string, log: (line: string) => void): Promise<vo
   for (const [file, roots] of [
     [TOOLCHAIN_FILES.buildRequirements, BUILD_ROOTS],
     [TOOLCHAIN_FILES.requirements, PYTHON_ROOTS],
+    [TOOLCHAIN_FILES.scannerRequirements, SCANNER_ROOTS],
   ] as const) {
-    const scratch = mkdtempSync(join(tmpdir(), 'driftless-lock-'));
-    try {
-      const report = join(scratch, 'report.json');
-      const result = await runCommand('python3', ['-m', 'pip', 'install', '--dry-run', '--ignore-installed', '--quiet', '--report', report, ...roots], { cwd: root });
-      if (result.code !== 0) throw new Error(`pip could not resolve ${roots.join(' ')}:\n${tail(result.stderr)}`);
-      const installs = (JSON.parse(readFileSync(report, 'utf8')) as { install: Array<{ metadata: { name: string; version: string } }> }).install;
-      const entries: string[] = [];
-      for (const { metadata } of [...installs].sort((a, b) => a.metadata.name.toLowerCase().localeCompare(b.metadata.name.toLowerCase()))) {
-        const hashes = await pypiHashes(metadata.name, metadata.version);
-        entries.push([`${metadata.name}==${metadata.version}`, ...hashes.map((h) => `    --hash=sha256:${h}`)].join(' \\\n'));
-      }
-      const header = `# Locked by 'npm run toolchain -- --lock' from: ${roots.join(' ')}. Every file of each release is hashed, so any platform installs it.\n`;
-      writeFileSync(join(root, file), `${header}${entries.join('\n')}\n`);
-      log(`${file}: ${installs.length} packages`);
-    } finally {
-      rmSync(scratch, { recursive: true, force: true });
+    await lockRequirements(file, roots, root, log);
+  }
+}
+
+/** Resolves `roots` with pip and writes their closure to `file`, every file of each release hashed. */
+export async function lockRequirements(file: string, roots: readonly string[], root: string, log: (line: string) => void): Promise<void> {
+  const scratch = mkdtempSync(join(tmpdir(), 'driftless-lock-'));
+  try {
+    const report = join(scratch, 'report.json');
+    const result = await runCommand('python3', ['-m', 'pip', 'install', '--dry-run', '--ignore-installed', '--quiet', '--report', report, ...roots], { cwd: root });
+    if (result.code !== 0) throw new Error(`pip could not resolve ${roots.join(' ')}:\n${tail(result.stderr)}`);
+    const installs = (JSON.parse(readFileSync(report, 'utf8')) as { install: Array<{ metadata: { name: string; version: string } }> }).install;
+    const entries: string[] = [];
+    for (const { metadata } of [...installs].sort((a, b) => a.metadata.name.toLowerCase().localeCompare(b.metadata.name.toLowerCase()))) {
+      const hashes = await pypiHashes(metadata.name, metadata.version);
+      entries.push([`${metadata.name}==${metadata.version}`, ...hashes.map((h) => `    --hash=sha256:${h}`)].join(' \\\n'));
     }
+    const header = `# Locked by 'npm run toolchain -- --lock' from: ${roots.join(' ')}. Every file of each release is hashed, so any platform installs it.\n`;
+    writeFileSync(join(root, file), `${header}${entries.join('\n')}\n`);
+    log(`${file}: ${installs.length} packages`);
+  } finally {
+    rmSync(scratch, { recursive: true, force: true });
   }
 }
 

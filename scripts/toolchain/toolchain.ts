@@ -19,6 +19,8 @@ export const TOOLCHAIN_FILES = {
   /** setuptools and wheel, installed first: pyspark is published as a source archive that they build. */
   buildRequirements: 'scripts/toolchain/build-requirements.txt',
   requirements: 'scripts/toolchain/requirements.txt',
+  /** checkov, the independent scanner of `npm run validate`, in a virtual environment of its own (its pins clash with moto's). */
+  scannerRequirements: 'scripts/toolchain/checkov-requirements.txt',
   /** The local Kafka broker and HDFS. */
   engineJars: 'scripts/toolchain/engines.lock.tsv',
   /** Spark's connectors: one list for the pipeline image and the local Spark. */
@@ -70,6 +72,7 @@ export async function installToolchain(log: (line: string) => void, root = PROJE
   const runtimes = await requireRuntimes();
   const cache = cacheDir(root);
   await installPython(runtimes.python, cache, root, log);
+  await installScanner(runtimes.python, cache, root, log);
   await installJars(cache, root, log);
   return toolchainAt(cache, root, runtimes.java);
 }
@@ -80,6 +83,7 @@ export async function installedToolchain(root = PROJECT_ROOT): Promise<Toolchain
   const cache = cacheDir(root);
   const stale = [
     ...(readMarker(join(cache, 'python')) === requirementsDigest(root) ? [] : ['the Python packages']),
+    ...(installedScanner(root) === undefined ? ['checkov'] : []),
     ...lockedArtifacts(root).some((a) => !existsSync(jarPath(cache, a))) ? ['Maven jars'] : [],
   ];
   if (stale.length > 0) throw new UsageError(`${stale.join(' and ')} of the pinned toolchain are not installed in ${cache}: run 'npm run toolchain'`);
@@ -139,6 +143,35 @@ async function installPython(python: string, cache: string, root: string, log: (
   // No build isolation: pyspark's source archive is built with the setuptools just verified, not with an unpinned one.
   await must(pip[0]!, [...pip.slice(1), '--no-build-isolation', '-r', join(root, TOOLCHAIN_FILES.requirements)], root, 'pip could not install the requirements');
   writeFileSync(join(venv, '.driftless-installed'), `${digest}\n`);
+}
+
+/** checkov from the scanner's own hashed requirements, in `<cache>/checkov`; only its wheels, nothing built. */
+async function installScanner(python: string, cache: string, root: string, log: (line: string) => void): Promise<void> {
+  const venv = join(cache, 'checkov');
+  const digest = scannerDigest(root);
+  if (readMarker(venv) === digest) return;
+  log(`installing checkov from ${TOOLCHAIN_FILES.scannerRequirements} into ${venv}`);
+  rmSync(venv, { recursive: true, force: true });
+  mkdirSync(cache, { recursive: true });
+  await must(python, ['-m', 'venv', venv], root, 'could not create the virtual environment of checkov');
+  const pip = join(venv, 'bin', 'python');
+  const args = ['-m', 'pip', 'install', '--quiet', '--disable-pip-version-check', '--require-hashes', '--no-deps'];
+  await must(pip, [...args, '-r', join(root, TOOLCHAIN_FILES.buildRequirements)], root, 'pip could not install the build requirements of checkov');
+  await must(pip, [...args, '--no-build-isolation', '-r', join(root, TOOLCHAIN_FILES.scannerRequirements)], root, 'pip could not install checkov');
+  writeFileSync(join(venv, '.driftless-installed'), `${digest}\n`);
+}
+
+/** The checkov executable when the pinned one is installed in the cache, else undefined. Needs neither Java nor the engines. */
+export function installedScanner(root = PROJECT_ROOT): string | undefined {
+  const venv = join(cacheDir(root), 'checkov');
+  const checkov = join(venv, 'bin', 'checkov');
+  return readMarker(venv) === scannerDigest(root) && existsSync(checkov) ? checkov : undefined;
+}
+
+function scannerDigest(root: string): string {
+  const hash = createHash('sha256');
+  for (const file of [TOOLCHAIN_FILES.buildRequirements, TOOLCHAIN_FILES.scannerRequirements]) hash.update(readFileSync(join(root, file)));
+  return hash.digest('hex');
 }
 
 async function installJars(cache: string, root: string, log: (line: string) => void): Promise<void> {
