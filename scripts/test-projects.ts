@@ -116,10 +116,12 @@ exit 0
   return dir;
 }
 
-/** The environment of a child process: this one's, without TERRAFORM_BINARY, with `extra` over it. */
+/** The environment of a child process: this one's, without TERRAFORM_BINARY and DRIFTLESS_CACHE, with `extra` over it. */
 export function childEnv(extra: Record<string, string | undefined> = {}): NodeJS.ProcessEnv {
   const env: NodeJS.ProcessEnv = { ...process.env };
   delete env.TERRAFORM_BINARY;
+  // The copy's own (empty) toolchain cache: validate's independent scanner stays out of the fast tests (.ci/run runs it).
+  delete env.DRIFTLESS_CACHE;
   for (const [name, value] of Object.entries(extra)) {
     if (value === undefined) delete env[name];
     else env[name] = value;

@@ -151,6 +151,24 @@ describe("npm run validate on a fresh synth of the project's environments and pi
     expect(result.status).toBe(1);
     expect(result.stderr).toContain(`option '--env' must be one of ${KNOWN} (the files in environments/), got '${unknown}'`);
   });
+
+  // The copy has no toolchain cache (childEnv drops DRIFTLESS_CACHE), so checkov is not installed there.
+  it('says in one line how to add the independent scanner when it is not installed, and passes without it', SLOW, async () => {
+    const result = await runScript(ownProject, 'validate', []);
+    expect(result.status).toBe(0);
+    expect(result.stdout.split('\n')[0]).toMatch(/^the independent scanner \(checkov, .*\) is not installed in .*: run 'npm run toolchain' to run it too$/);
+  });
+
+  it('fails without the independent scanner when it is required, and rejects an unknown scanner mode', SLOW, async () => {
+    const [required, unknown] = await Promise.all([
+      runScript(ownProject, 'validate', ['--scanner', 'required']),
+      runScript(ownProject, 'validate', ['--scanner=always']),
+    ]);
+    expect(required.status).toBe(1);
+    expect(required.stderr).toMatch(/^validate: the independent scanner \(checkov, .*\) is not installed in .*: run 'npm run toolchain'\n$/);
+    expect(unknown.status).toBe(1);
+    expect(unknown.stderr).toContain("validate: option '--scanner' must be one of auto, required, off, got 'always'");
+  });
 });
 
 describe('npm run validate on a fresh synth of the fixture environments and pipelines', () => {
