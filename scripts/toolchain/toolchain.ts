@@ -83,7 +83,6 @@ export async function installedToolchain(root = PROJECT_ROOT): Promise<Toolchain
   const cache = cacheDir(root);
   const stale = [
     ...(readMarker(join(cache, 'python')) === requirementsDigest(root) ? [] : ['the Python packages']),
-    ...(installedScanner(root) === undefined ? ['checkov'] : []),
     ...lockedArtifacts(root).some((a) => !existsSync(jarPath(cache, a))) ? ['Maven jars'] : [],
   ];
   if (stale.length > 0) throw new UsageError(`${stale.join(' and ')} of the pinned toolchain are not installed in ${cache}: run 'npm run toolchain'`);
