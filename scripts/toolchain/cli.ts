@@ -1,6 +1,7 @@
 /**
- * `npm run toolchain`: installs the pinned toolchain of the local engines and the real-engine tests into the cache
- * (downloading only what is missing, verifying every file), and prints where it is.
+ * `npm run toolchain`: installs the pinned toolchain of the local engines, the real-engine tests and validate's
+ * independent scanner (checkov) into the cache (downloading only what is missing, verifying every file), and prints
+ * where it is.
  * `npm run toolchain -- --lock`: re-resolves the pins after a version change (see lock.ts).
  */
 import { parseCommandLine, runScript, UsageError, type ScriptOutput } from '../command-line';

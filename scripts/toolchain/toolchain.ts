@@ -1,6 +1,7 @@
 /**
  * The pinned toolchain of the real-engine tests and the local data plane: Python packages from a hashed requirements
- * file (pyspark, moto) in a virtual environment, and Maven jars (Kafka, HDFS, Spark's connectors) from lock files with
+ * file (pyspark, moto) in a virtual environment, checkov (validate's independent scanner) from one of its own in
+ * another, and Maven jars (Kafka, HDFS, Spark's connectors) from lock files with
  * SHA-256 checksums. Everything goes into one git-ignored cache and is re-used offline: a second install downloads nothing.
  */
 import { createHash } from 'node:crypto';
