@@ -1,7 +1,7 @@
 /**
  * `npm run toolchain`: installs the pinned toolchain of the local engines, the real-engine tests and validate's
- * independent scanner (checkov) into the cache (downloading only what is missing, verifying every file), and prints
- * where it is.
+ * independent scanner (checkov) into the cache (downloading only what is missing, verifying every file; OpenTofu and
+ * the providers built from source with Go), and prints where it is.
  * `npm run toolchain -- --lock`: re-resolves the pins after a version change (see lock.ts).
  */
 import { parseCommandLine, runScript, UsageError, type ScriptOutput } from '../command-line';
@@ -15,7 +15,7 @@ export async function main(args: readonly string[], io: ScriptOutput): Promise<n
     if (options['lock']) {
       await lockToolchain(io.err);
     } else {
-      const toolchain = await installToolchain(io.err);
+      const toolchain = await installToolchain(io.err, undefined, { iac: true });
       io.err(`toolchain ready in ${toolchain.cacheDir} (${((Date.now() - started) / 1000).toFixed(1)} s)`);
     }
     return 0;
