@@ -19,7 +19,10 @@ export interface WorkloadRoleProps {
   readonly serviceAccount: ServiceAccountRef;
   /** Statements of the role's inline policy. @default none */
   readonly statements?: readonly PolicyStatement[];
-  /** AWS managed policies to attach, by name (for AWS's own add-ons, whose needs AWS maintains). @default none */
+  /**
+   * AWS managed policies to attach (for AWS's own add-ons, whose needs AWS maintains), by their path and name under
+   * `arn:aws:iam::aws:policy/`: `AmazonEKS_CNI_Policy`, `service-role/AmazonEBSCSIDriverPolicy`. @default none
+   */
   readonly managedPolicies?: readonly string[];
   /** Create the Pod Identity association here; false when an EKS add-on binds the role itself. @default true */
   readonly associate?: boolean;
@@ -57,8 +60,9 @@ export class WorkloadRole extends Construct {
     if (props.statements !== undefined && props.statements.length > 0) {
       new IamRolePolicy(this, 'policy', { role: this.role.id, name: 'workload', policy: policyDocument(props.statements) });
     }
-    for (const policy of props.managedPolicies ?? []) {
-      const attachment = new IamRolePolicyAttachment(this, policy, { role: this.role.name, policyArn: `arn:aws:iam::aws:policy/${policy}` });
+    for (const path of props.managedPolicies ?? []) {
+      const policy = path.split('/').pop()!;
+      const attachment = new IamRolePolicyAttachment(this, policy, { role: this.role.name, policyArn: `arn:aws:iam::aws:policy/${path}` });
       // The gate still rejects administrator-like managed policies (DL-IAM-006), which this does not excuse.
       suppressPolicy(attachment, {
         id: 'DL-IAM-005',

@@ -134,7 +134,9 @@ export class ClusterStack extends EnvironmentStack {
 
     // AWS's own add-ons get AWS's managed policies; the add-on binds the role to its service account.
     const vpcCniRole = role('vpc-cni-role', 'vpc-cni', { serviceAccount: PLATFORM_SERVICE_ACCOUNTS.vpcCni, managedPolicies: ['AmazonEKS_CNI_Policy'], associate: false });
-    const ebsCsiRole = role('ebs-csi-role', 'ebs-csi', { serviceAccount: PLATFORM_SERVICE_ACCOUNTS.ebsCsiController, managedPolicies: ['AmazonEBSCSIDriverPolicy'], associate: false });
+    // AWS publishes the EBS CSI driver's policy under service-role/: the path-less ARN does not exist (the AWS API
+    // emulator refused the attachment with NoSuchEntity, as AWS would).
+    const ebsCsiRole = role('ebs-csi-role', 'ebs-csi', { serviceAccount: PLATFORM_SERVICE_ACCOUNTS.ebsCsiController, managedPolicies: ['service-role/AmazonEBSCSIDriverPolicy'], associate: false });
 
     const addon = (
       addonName: EksAddonName,
