@@ -37,6 +37,10 @@ export interface DataLakeBucketProps {
 export class DataLakeBucket extends Construct {
   /** The bucket. */
   readonly bucket: S3Bucket;
+  /** Its policy (the TLS-only deny and any extra statements). */
+  readonly policy: S3BucketPolicy;
+  /** Its server access logging, where it has a log bucket. */
+  readonly accessLogging: S3BucketLogging | undefined;
 
   constructor(scope: Construct, id: string, props: DataLakeBucketProps) {
     super(scope, id);
@@ -67,7 +71,7 @@ export class DataLakeBucket extends Construct {
       restrictPublicBuckets: true,
     });
     new S3BucketOwnershipControls(this, 'ownership', { bucket, rule: { objectOwnership: 'BucketOwnerEnforced' } });
-    new S3BucketPolicy(this, 'policy', {
+    this.policy = new S3BucketPolicy(this, 'policy', {
       bucket,
       policy: policyDocument([
         {
@@ -102,12 +106,13 @@ export class DataLakeBucket extends Construct {
           : [{ id: 'expire-objects', status: 'Enabled', filter: [{}], expiration: [{ days: props.expireAfterDays }] }]),
       ],
     });
-    if (props.accessLogBucket !== undefined) {
-      new S3BucketLogging(this, 'access-logging', {
-        bucket,
-        targetBucket: props.accessLogBucket,
-        targetPrefix: `${props.bucketName}/`,
-      });
-    }
+    this.accessLogging =
+      props.accessLogBucket === undefined
+        ? undefined
+        : new S3BucketLogging(this, 'access-logging', {
+            bucket,
+            targetBucket: props.accessLogBucket,
+            targetPrefix: `${props.bucketName}/`,
+          });
   }
 }

@@ -1,6 +1,7 @@
 import { KmsAlias } from '@cdktf/provider-aws/lib/kms-alias';
 import { KmsKey } from '@cdktf/provider-aws/lib/kms-key';
 import { S3Object } from '@cdktf/provider-aws/lib/s3-object';
+import { dependable } from 'cdktf';
 import type { Construct } from 'constructs';
 import { bucketName, BUCKETS, dataKeyAlias, PROJECT, SPARK_EVENT_LOG_PREFIX } from '../../environments/naming';
 import type { Environment } from '../../environments/schema';
@@ -63,6 +64,11 @@ export class DataLakeStack extends EnvironmentStack {
         }),
       );
     }
+    // Access logs reach the logs bucket only once its policy lets S3's logging service write there (ACLs are off):
+    // turn logging on after that policy exists. Found on the AWS API emulator, which checks this and refused the
+    // logging configurations that raced ahead of the policy.
+    const logsPolicy = buckets.get('logs')!.policy;
+    for (const bucket of buckets.values()) if (bucket.accessLogging) bucket.accessLogging.dependsOn = [dependable(logsPolicy)];
     suppressPolicy(
       buckets.get('logs')!.bucket,
       {
