@@ -6,20 +6,30 @@
  * against the real state (0 no changes, 2 changes: drift, anything else an error; every stack is checked
  * even when one fails). Finally k8s/rendered/<env> as it is in the project (in CI, the commit: what Argo CD
  * syncs) is compared with the fresh synth, object by object. Markdown on stdout; errors also on stderr.
+ *
+ * `--local`: the stacks against the environment's AWS API emulator (`npm run local -- deploy`) and the state of that
+ * deploy; each drifted resource is named with the attributes that changed, from the JSON plan.
  */
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { isAbsolute, join, relative, resolve } from 'node:path';
 import { RENDERED_ROOT, STACKS, stackName } from '../environments/naming';
 import type { EnvironmentName } from '../environments/schema';
 import { ENV_OPTION, environmentOption, parseCommandLine, UsageError, runScript, type OptionSpec, type ScriptOutput } from './command-line';
 import { diffKubernetes, objectLabel, readKubernetesTree, type KubernetesChange } from './output-diff';
+import { awsDir, driftLines, prepareStack, readAwsEmulator, stackWorkDir, tofu, type AwsEmulator } from './local/aws';
+import { planeDir } from './local/plane';
 import { copyProject, PROJECT_ROOT } from './project-copy';
+import { installedIac, type IacToolchain } from './toolchain/iac';
+import { cacheDir } from './toolchain/toolchain';
 import { runCommand, tail } from './run-command';
 import { init, planSummaryLines, requireTerraform, terraform, TerraformError } from './terraform-cli';
 
-const OPTIONS = { env: ENV_OPTION } as const satisfies Record<string, OptionSpec>;
-const USAGE = 'usage: npm run drift -- --env <name> (an environment: a file in environments/)';
+const OPTIONS = {
+  env: ENV_OPTION,
+  local: { type: 'boolean', meaning: "against the AWS API emulator of 'npm run local -- deploy' instead of AWS" },
+} as const satisfies Record<string, OptionSpec>;
+const USAGE = 'usage: npm run drift -- --env <name> [--local] (an environment: a file in environments/)';
 
 /** Exit codes of the command, a contract of the drift workflow. */
 export const EXIT = { inSync: 0, error: 1, drifted: 2 } as const;
@@ -46,9 +56,12 @@ export type Io = ScriptOutput;
 /** Runs the command; returns the exit code. */
 export async function main(args: readonly string[], io: Io): Promise<number> {
   let env: EnvironmentName;
+  let emulator: LocalEmulator | undefined;
   try {
-    env = environmentOption(parseCommandLine(args, OPTIONS));
-    requireTerraform();
+    const values = parseCommandLine(args, OPTIONS);
+    env = environmentOption(values);
+    if (values['local']) emulator = localEmulator(env);
+    else requireTerraform();
   } catch (error) {
     if (!(error instanceof UsageError)) throw error;
     io.err(`drift: ${error.message}`);
@@ -65,7 +78,7 @@ export async function main(args: readonly string[], io: Io): Promise<number> {
       return EXIT.error;
     }
     const stacks: StackDrift[] = [];
-    for (const stack of STACKS) stacks.push(await stackDrift(stackName(env, stack), copy));
+    for (const stack of STACKS) stacks.push(emulator ? await emulatorStackDrift(stackName(env, stack), copy, emulator) : await stackDrift(stackName(env, stack), copy));
     const manifests = manifestDrift(join(PROJECT_ROOT, RENDERED_ROOT, env), join(copy, RENDERED_ROOT, env));
     io.out(renderDriftMarkdown(env, stacks, manifests));
     for (const stack of stacks) if (stack.state === 'error') io.err(`drift: ${stack.message}`);
@@ -93,6 +106,44 @@ async function stackDrift(stack: string, copy: string): Promise<StackDrift> {
   } catch (error) {
     if (!(error instanceof TerraformError)) throw error;
     return { stack, state: 'error', message: error.message };
+  }
+}
+
+/** The local AWS API emulator and the toolchain that applied the stacks to it. */
+interface LocalEmulator {
+  readonly emulator: AwsEmulator;
+  readonly iac: IacToolchain;
+  readonly dir: string;
+}
+
+function localEmulator(env: EnvironmentName): LocalEmulator {
+  const dir = awsDir(planeDir(env));
+  const emulator = readAwsEmulator(dir);
+  if (emulator === undefined) throw new UsageError(`no AWS API emulator runs for '${env}': apply the stacks to one with 'npm run local -- deploy --env ${env}'`);
+  return { emulator, iac: installedIac(cacheDir()), dir };
+}
+
+/**
+ * A stack against the emulator, in the working folder the deploy used (its state is there), with the fresh
+ * configuration: `plan -detailed-exitcode`, and from the JSON plan each drifted resource with its attributes.
+ */
+async function emulatorStackDrift(stack: string, copy: string, local: LocalEmulator): Promise<StackDrift> {
+  const workDir = stackWorkDir(local.dir, stack);
+  const { iac, emulator } = local;
+  try {
+    if (!existsSync(join(workDir, 'terraform.tfstate'))) throw new UsageError(`${stack} was not applied to the emulator: run 'npm run local -- deploy'`);
+    prepareStack(join(copy, 'cdktf.out', 'stacks', stack, 'cdk.tf.json'), workDir, iac);
+    const init = await tofu(iac, emulator, workDir, ['init', '-input=false', '-no-color']);
+    if (init.code !== 0) throw new TerraformError(stack, 'init', init);
+    const plan = await tofu(iac, emulator, workDir, ['plan', '-detailed-exitcode', '-refresh=true', '-input=false', '-no-color', '-out=drift.tfplan']);
+    if (plan.code === 0) return { stack, state: 'in sync' };
+    if (plan.code !== 2) throw new TerraformError(stack, 'plan', plan);
+    const show = await tofu(iac, emulator, workDir, ['show', '-json', '-no-color', 'drift.tfplan']);
+    if (show.code !== 0) throw new TerraformError(stack, 'show', show);
+    return { stack, state: 'drifted', summary: driftLines(JSON.parse(show.stdout)) };
+  } catch (error) {
+    if (error instanceof TerraformError || error instanceof UsageError) return { stack, state: 'error', message: error.message };
+    throw error;
   }
 }
 

@@ -9,6 +9,8 @@
  *                             the pipeline's runtime with spark-submit, as its manifest describes it (LOCAL_OVERRIDES)
  *   query <pipeline> [--rejects] [--json]
  *                             what the pipeline wrote (its sink, or with --rejects its dead letters), as a table or JSON lines
+ *   deploy                    the environment's stacks applied with OpenTofu to an AWS API emulator (scripts/local/aws.ts),
+ *                             then planned again: exit 0 when nothing is left to change
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { closeSync, mkdirSync, openSync } from 'node:fs';
@@ -25,10 +27,15 @@ import { localS3Client } from './local/s3';
 import { localSubmission, type LocalEndpoints } from './local/submit';
 import { publishJobs } from './publish-jobs';
 import { runCommand, tail } from './run-command';
-import { installedToolchain, installToolchain, type Toolchain } from './toolchain/toolchain';
+import { installIac } from './toolchain/iac';
+import { cacheDir, installedToolchain, installToolchain, type Toolchain } from './toolchain/toolchain';
+import { STACKS, stackName } from '../environments/naming';
+import { awsDir, deployStacks, EmulatorDeployError, startAwsEmulator, stopAwsEmulator } from './local/aws';
+import { EMULATOR_UNKEPT } from './local/emulator-stacks';
+import { PROJECT_ROOT } from './project-copy';
 
 const USAGE =
-  'usage: npm run local -- up|down|status [--json]|run <pipeline> [--date YYYY-MM-DD] [--for <seconds>]|query <pipeline> [--rejects] [--json] [--env <name>]';
+  'usage: npm run local -- up|down|status [--json]|run <pipeline> [--date YYYY-MM-DD] [--for <seconds>]|query <pipeline> [--rejects] [--json]|deploy [--env <name>]';
 
 const OPTIONS = {
   env: ENV_OPTION,
@@ -46,7 +53,7 @@ export async function main(args: readonly string[], io: ScriptOutput): Promise<n
     const { values, positionals } = parseCommandLineWithArguments(args, OPTIONS);
     const [command, name, ...extra] = positionals;
     const needsPipeline = command === 'run' || command === 'query';
-    if (!['up', 'down', 'status', 'run', 'query'].includes(command ?? '')) throw new UsageError(`the command must be one of up, down, status, run, query, got '${command ?? ''}'`, true);
+    if (!COMMANDS.includes(command ?? '')) throw new UsageError(`the command must be one of ${COMMANDS.join(', ')}, got '${command ?? ''}'`, true);
     if (needsPipeline ? name === undefined || extra.length > 0 : name !== undefined) {
       throw new UsageError(needsPipeline ? `'${command}' takes one pipeline name, got '${positionals.slice(1).join(' ')}'` : `'${command}' takes no argument, got '${name}'`, true);
     }
@@ -60,9 +67,15 @@ export async function main(args: readonly string[], io: ScriptOutput): Promise<n
         io.out(`${describe(connection, { kafka: true, hdfs: true, s3: true })}\nconnection details: ${join(dir, 'connection.json')}\n`);
         return 0;
       }
-      case 'down':
-        if (!(await down(dir, await installedToolchain().catch(() => undefined), io.err))) io.err(`local: the local plane of '${env.name}' is not running`);
+      case 'down': {
+        const plane = await down(dir, await installedToolchain().catch(() => undefined), io.err);
+        const emulator = await stopAwsEmulator(awsDir(dir));
+        if (emulator) io.err(`stopped the AWS API emulator of ${env.name}`);
+        if (!plane && !emulator) io.err(`local: the local plane of '${env.name}' is not running`);
         return 0;
+      }
+      case 'deploy':
+        return await deploy(env, dir, io);
       case 'status': {
         const connection = readConnection(dir);
         if (connection === undefined) {
@@ -107,7 +120,7 @@ export async function main(args: readonly string[], io: ScriptOutput): Promise<n
       if (error.showUsage) io.err(USAGE);
       return 1;
     }
-    if (error instanceof ConfigError) {
+    if (error instanceof ConfigError || error instanceof EmulatorDeployError) {
       io.err(`local: ${error.message}`);
       return 1;
     }
@@ -115,13 +128,15 @@ export async function main(args: readonly string[], io: ScriptOutput): Promise<n
   }
 }
 
+const COMMANDS = ['up', 'down', 'status', 'run', 'query', 'deploy'];
+
 /** The environment when --env is not given, as the issue and the README promise. */
 const DEFAULT_ENVIRONMENT = 'dev';
 
 const portBase = (): number => {
   const text = process.env['DRIFTLESS_LOCAL_PORT_BASE'] ?? '19400';
   const base = Number(text);
-  if (!Number.isInteger(base) || base < 1024 || base > 65530) throw new UsageError(`DRIFTLESS_LOCAL_PORT_BASE must be a port from 1024 to 65530 (it and the next four are used), got '${text}'`);
+  if (!Number.isInteger(base) || base < 1024 || base > 65530) throw new UsageError(`DRIFTLESS_LOCAL_PORT_BASE must be a port from 1024 to 65530 (it and the next five are used), got '${text}'`);
   return base;
 };
 
@@ -262,3 +277,45 @@ function table(rows: ReadonlyArray<Record<string, unknown>>): string {
 }
 
 if (typeof require !== 'undefined' && require.main === module) runScript('local', main);
+
+/**
+ * Synthesizes the environment, applies its stacks to the AWS API emulator and plans them again. Prints per stack what
+ * was created and left out; exits 1 when a plan right after the apply still has changes (a perpetual diff).
+ */
+async function deploy(env: Environment, dir: string, io: ScriptOutput): Promise<number> {
+  const synth = await runCommand(process.execPath, ['--import', 'tsx', 'scripts/synth.ts', '--env', env.name], { cwd: PROJECT_ROOT });
+  if (synth.code !== 0) throw new UsageError(`the synth of ${env.name} failed:\n${tail(synth.stderr || synth.stdout, 40)}`);
+  const toolchain = await installToolchain(io.err);
+  const iac = await installIac(cacheDir(), io.err);
+  const emulator = await startAwsEmulator({ env, python: toolchain.python, dir: awsDir(dir), port: portsFrom(portBase()).aws, log: io.err });
+  const results = await deployStacks({
+    stacks: STACKS.map((stack) => stackName(env.name, stack)),
+    synthesized: join(PROJECT_ROOT, 'cdktf.out', 'stacks'),
+    dir: awsDir(dir),
+    iac,
+    emulator,
+    log: io.err,
+  });
+  const lines = [`${env.name} applied to the AWS API emulator at ${emulator.endpoint} (account ${emulator.accountId}, ${emulator.region})`];
+  for (const result of results) {
+    lines.push(`  ${result.stack}: ${result.created.length} resources; plan after apply: ${result.replan.changes ? 'CHANGES' : 'no changes'}`);
+    const byType = new Map<string, number>();
+    for (const { address } of result.leftOut) byType.set(address.split('.')[0]!, (byType.get(address.split('.')[0]!) ?? 0) + 1);
+    if (byType.size > 0) lines.push(`    left out: ${[...byType].map(([type, count]) => `${type} ×${count}`).join(', ')}`);
+    if (result.replan.changes) lines.push(...result.replan.summary.map((line) => `    ${line}`));
+  }
+  lines.push(
+    `not compared on the emulator, which does not keep them: ${Object.entries(EMULATOR_UNKEPT)
+      .map(([type, { attributes }]) => `${type} ${attributes.join(', ')}`)
+      .join('; ')}`,
+    `state and working folders: ${join(awsDir(dir), 'stacks')}; stop with 'npm run local -- down --env ${env.name}'`,
+    `plan or check drift against it: npm run plan -- --env ${env.name} --local; npm run drift -- --env ${env.name} --local`,
+  );
+  io.out(`${lines.join('\n')}\n`);
+  const perpetual = results.filter((result) => result.replan.changes).map((result) => result.stack);
+  if (perpetual.length > 0) {
+    io.err(`local: a plan right after the apply still changes ${perpetual.join(', ')}: a perpetual diff, which would report drift every night`);
+    return 1;
+  }
+  return 0;
+}

@@ -177,7 +177,7 @@ describe('npm run plan -- --env <env>', () => {
     ]);
     expect(missing.stderr.split('\n')[0]).toBe("plan: option '--env' is required: the environment, the name of a file in environments/, got nothing");
     expect(unknown.stderr.split('\n')[0]).toBe("plan: option '--env' must be one of lab, live, trial (the files in environments/), got 'qa'");
-    expect(misspelt.stderr.split('\n')[0]).toBe("plan: option '--environment' is not known: the options are --env");
+    expect(misspelt.stderr.split('\n')[0]).toBe("plan: option '--environment' is not known: the options are --env, --local");
     for (const run of [missing, unknown, misspelt]) expect(run.status).toBe(1);
   });
 });

@@ -6,17 +6,27 @@
  * `show -json plan.tfplan`, summarized: counts by action, resources by action, deletes and replacements of
  * all stacks first. Needs Terraform (TERRAFORM_BINARY or `terraform` on PATH) and credentials of the
  * environment's account. Exits 1 on any error, naming the stack and showing the end of terraform's output.
+ *
+ * `--local`: the same against the environment's AWS API emulator (`npm run local -- deploy`), with the toolchain's
+ * OpenTofu, in the working folders that hold the emulator's state (see scripts/local/aws.ts for what differs).
  */
 import { join } from 'node:path';
 import { STACKS, stackName } from '../environments/naming';
 import { ENV_OPTION, environmentOption, parseCommandLine, UsageError, runScript, type OptionSpec, type ScriptOutput } from './command-line';
 import { PROJECT_ROOT } from './project-copy';
 import { runCommand, tail } from './run-command';
-import { init, requireTerraform, terraform, TerraformError } from './terraform-cli';
+import { awsDir, emulatorEnv, prepareStack, readAwsEmulator, stackWorkDir } from './local/aws';
+import { planeDir } from './local/plane';
+import { init, requireTerraform, terraform, TerraformError, type TerraformRunner } from './terraform-cli';
+import { installedIac, type IacToolchain } from './toolchain/iac';
+import { cacheDir } from './toolchain/toolchain';
 import { PlanFormatError, renderPlanMarkdown, summarizePlan, type PlanSummary } from './terraform-plan';
 
-const OPTIONS = { env: ENV_OPTION } as const satisfies Record<string, OptionSpec>;
-const USAGE = 'usage: npm run plan -- --env <name> (an environment: a file in environments/)';
+const OPTIONS = {
+  env: ENV_OPTION,
+  local: { type: 'boolean', meaning: "against the AWS API emulator of 'npm run local -- deploy' instead of AWS" },
+} as const satisfies Record<string, OptionSpec>;
+const USAGE = 'usage: npm run plan -- --env <name> [--local] (an environment: a file in environments/)';
 const PLAN_FILE = 'plan.tfplan';
 
 /** Output channels, so that tests can run the command in-process. */
@@ -27,14 +37,23 @@ export async function main(args: readonly string[], io: Io): Promise<number> {
   const planned: Array<{ stack: string; summary: PlanSummary }> = [];
   let env = '';
   try {
-    const environment = environmentOption(parseCommandLine(args, OPTIONS));
+    const values = parseCommandLine(args, OPTIONS);
+    const environment = environmentOption(values);
     env = environment;
-    requireTerraform();
+    const local = values['local'] ? localRunner(environment) : undefined;
+    if (local === undefined) requireTerraform();
     const synth = await runCommand(process.execPath, ['--import', 'tsx', 'scripts/synth.ts', '--env', env], { cwd: PROJECT_ROOT });
     if (synth.code !== 0) throw new UsageError(`the synth of ${env} failed:\n${tail(synth.stderr || synth.stdout, 40)}`);
     for (const stack of STACKS) {
       const name = stackName(environment, stack);
-      planned.push({ stack: name, summary: await planStack(name, join(PROJECT_ROOT, 'cdktf.out', 'stacks', name)) });
+      const synthesized = join(PROJECT_ROOT, 'cdktf.out', 'stacks', name);
+      if (local === undefined) planned.push({ stack: name, summary: await planStack(name, synthesized) });
+      else {
+        // The emulator's working folder holds the state of its deploy; it gets the fresh configuration.
+        const workDir = stackWorkDir(local.dir, name);
+        prepareStack(join(synthesized, 'cdk.tf.json'), workDir, local.iac);
+        planned.push({ stack: name, summary: await planStack(name, workDir, local.runner) });
+      }
     }
     io.out(renderPlanMarkdown(env, planned));
     return 0;
@@ -51,11 +70,11 @@ export async function main(args: readonly string[], io: Io): Promise<number> {
 }
 
 /** init, plan and show one stack; the plan file stays in the stack folder (cdktf.out, not committed). */
-async function planStack(stack: string, dir: string): Promise<PlanSummary> {
-  await init(stack, dir);
-  const plan = await terraform(dir, ['plan', '-input=false', '-no-color', '-lock-timeout=5m', `-out=${PLAN_FILE}`]);
+async function planStack(stack: string, dir: string, runner?: TerraformRunner): Promise<PlanSummary> {
+  await init(stack, dir, [], runner);
+  const plan = await terraform(dir, ['plan', '-input=false', '-no-color', '-lock-timeout=5m', `-out=${PLAN_FILE}`], runner);
   if (plan.code !== 0) throw new TerraformError(stack, 'plan', plan);
-  const show = await terraform(dir, ['show', '-json', '-no-color', PLAN_FILE]);
+  const show = await terraform(dir, ['show', '-json', '-no-color', PLAN_FILE], runner);
   if (show.code !== 0) throw new TerraformError(stack, 'show', show);
   try {
     return summarizePlan(JSON.parse(show.stdout));
@@ -63,6 +82,15 @@ async function planStack(stack: string, dir: string): Promise<PlanSummary> {
     if (!(error instanceof SyntaxError || error instanceof PlanFormatError)) throw error;
     throw new UsageError(`${stack}: terraform show -json printed no JSON plan this script understands: ${error.message}`);
   }
+}
+
+/** OpenTofu from the toolchain, pointed at the environment's AWS API emulator (`npm run local -- deploy`). */
+function localRunner(env: string): { runner: TerraformRunner; iac: IacToolchain; dir: string } {
+  const dir = awsDir(planeDir(env));
+  const emulator = readAwsEmulator(dir);
+  if (emulator === undefined) throw new UsageError(`no AWS API emulator runs for '${env}': apply the stacks to one with 'npm run local -- deploy --env ${env}'`);
+  const iac = installedIac(cacheDir());
+  return { runner: { binary: iac.tofu, env: emulatorEnv(emulator, iac) }, iac, dir };
 }
 
 if (typeof require !== 'undefined' && require.main === module) runScript('plan', main);

@@ -49,13 +49,24 @@ export class TerraformError extends Error {
   }
 }
 
+/**
+ * Which binary runs, with which variables: by default `TERRAFORM_BINARY` (or terraform on PATH) with the caller's
+ * variables; the local emulator passes the toolchain's OpenTofu with the emulator's endpoint and credentials.
+ */
+export interface TerraformRunner {
+  readonly binary: string;
+  readonly env: NodeJS.ProcessEnv;
+}
+
+const defaultRunner = (): TerraformRunner => ({ binary: terraformBinary(), env: process.env });
+
 /** Runs `terraform -chdir=<dir> <args>`; a binary that cannot be started is a UsageError. */
-export async function terraform(dir: string, args: readonly string[]): Promise<CommandResult> {
-  const binary = terraformBinary();
+export async function terraform(dir: string, args: readonly string[], runner: TerraformRunner = defaultRunner()): Promise<CommandResult> {
+  const binary = runner.binary;
   const result = await runCommand(binary, [`-chdir=${dir}`, ...args], {
     cwd: dir,
     // TF_IN_AUTOMATION drops the "run terraform apply next" hints; CHECKPOINT_DISABLE the version check call.
-    env: { ...process.env, TF_IN_AUTOMATION: '1', CHECKPOINT_DISABLE: '1' },
+    env: { ...runner.env, TF_IN_AUTOMATION: '1', CHECKPOINT_DISABLE: '1' },
   });
   if (result.startError !== undefined) {
     throw new UsageError(
@@ -68,8 +79,8 @@ export async function terraform(dir: string, args: readonly string[]): Promise<C
 }
 
 /** `terraform init` of a stack folder; throws TerraformError on failure. */
-export async function init(stack: string, dir: string, extraArgs: readonly string[] = []): Promise<void> {
-  const result = await terraform(dir, ['init', '-input=false', '-no-color', ...extraArgs]);
+export async function init(stack: string, dir: string, extraArgs: readonly string[] = [], runner?: TerraformRunner): Promise<void> {
+  const result = await terraform(dir, ['init', '-input=false', '-no-color', ...extraArgs], runner);
   if (result.code !== 0) throw new TerraformError(stack, 'init', result);
 }
 

@@ -18,16 +18,18 @@ import { kafkaPlan } from './manifests';
 import { isRunning, stopGroup } from './processes';
 import { createBuckets, LOCAL_AWS_CREDENTIALS, s3Healthy, startS3 } from './s3';
 
-/** Ports of the engines: `DRIFTLESS_LOCAL_PORT_BASE` (default 19400) and the next four. */
+/** Ports of the engines: `DRIFTLESS_LOCAL_PORT_BASE` (default 19400) and the next five. */
 export interface PlanePorts {
   readonly kafka: number;
   readonly kafkaController: number;
   readonly namenode: number;
   readonly namenodeHttp: number;
   readonly s3: number;
+  /** The AWS API emulator that `local deploy` applies the stacks to (a moto of its own: the plane's holds its own buckets). */
+  readonly aws: number;
 }
 
-/** A base port with it and the next four free on 127.0.0.1. */
+/** A base port with it and the next five free on 127.0.0.1. */
 export async function freePortBase(): Promise<number> {
   const free = (port: number) =>
     new Promise<boolean>((resolve) => {
@@ -38,13 +40,13 @@ export async function freePortBase(): Promise<number> {
     // Below Linux's ephemeral range (32768 and up), where the engines' own outgoing connections and the datanodes'
     // ports come from: a free port there can be taken between this check and the bind.
     const base = 20_000 + Math.floor(Math.random() * 12_000);
-    const all = await Promise.all([0, 1, 2, 3, 4].map((offset) => free(base + offset)));
+    const all = await Promise.all([0, 1, 2, 3, 4, 5].map((offset) => free(base + offset)));
     if (all.every(Boolean)) return base;
   }
-  throw new Error('found no five consecutive free ports on 127.0.0.1');
+  throw new Error('found no six consecutive free ports on 127.0.0.1');
 }
 
-export const portsFrom = (base: number): PlanePorts => ({ kafka: base, kafkaController: base + 1, namenode: base + 2, namenodeHttp: base + 3, s3: base + 4 });
+export const portsFrom = (base: number): PlanePorts => ({ kafka: base, kafkaController: base + 1, namenode: base + 2, namenodeHttp: base + 3, s3: base + 4, aws: base + 5 });
 
 /** The folder of an environment's local plane: `DRIFTLESS_LOCAL_DIR` (default `.local`) / env. */
 export function planeDir(env: string, root = process.env['DRIFTLESS_LOCAL_DIR'] ?? join(PROJECT_ROOT, '.local')): string {
