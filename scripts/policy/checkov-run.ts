@@ -27,6 +27,9 @@ export async function runScanner(options: {
 }): Promise<{ verdict: ScannerVerdict; version: string }> {
   const { root, checkov, output } = options;
   const scratch = mkdtempSync(join(tmpdir(), 'driftless-checkov-'));
+  // checkov's parsers leave cache files in the temporary folder (lark's grammar cache): give it one that goes with it.
+  const checkovTmp = mkdtempSync(join(tmpdir(), 'driftless-checkov-tmp-'));
+  const env = { ...process.env, LOG_LEVEL: 'ERROR', TMPDIR: checkovTmp, TMP: checkovTmp, TEMP: checkovTmp };
   try {
     const stacks = new Map<string, Record<string, unknown>>();
     for (const stack of output.stacks) {
@@ -38,10 +41,10 @@ export async function runScanner(options: {
     for (const env of options.environments) cpSync(join(root, RENDERED_ROOT, env), join(scratch, RENDERED_ROOT, env), { recursive: true });
     if (existsSync(join(root, WORKFLOWS))) cpSync(join(root, WORKFLOWS), join(scratch, WORKFLOWS), { recursive: true });
 
-    const version = (await runCommand(checkov, ['--version'], { cwd: scratch })).stdout.trim();
+    const version = (await runCommand(checkov, ['--version'], { cwd: scratch, env })).stdout.trim();
     // checkov reads its own config and a .checkov.yaml in the folder it runs in: there is none in the scratch copy.
     const args = ['--directory', '.', '--framework', ...SCANNER_FRAMEWORKS, '--output', 'json', '--quiet', '--compact', '--skip-download'];
-    const result = await runCommand(checkov, args, { cwd: scratch, env: { ...process.env, LOG_LEVEL: 'ERROR' } });
+    const result = await runCommand(checkov, args, { cwd: scratch, env });
     // 0: nothing failed, 1: something failed; anything else (or no start) is checkov itself failing.
     if (result.startError !== undefined || (result.code !== 0 && result.code !== 1)) {
       throw new ScannerError(`checkov exited ${result.code ?? result.startError?.code ?? 'by a signal'}: ${tail(result.stderr || result.stdout).split('\n').join(' | ')}`);
@@ -51,6 +54,7 @@ export async function runScanner(options: {
     return { verdict: judge(results, skips, options.everyEnvironment), version };
   } finally {
     rmSync(scratch, { recursive: true, force: true });
+    rmSync(checkovTmp, { recursive: true, force: true });
   }
 }
 
