@@ -17,11 +17,8 @@ import { RENDERED_ROOT, STACKS, stackName } from '../environments/naming';
 import type { EnvironmentName } from '../environments/schema';
 import { ENV_OPTION, environmentOption, parseCommandLine, UsageError, runScript, type OptionSpec, type ScriptOutput } from './command-line';
 import { diffKubernetes, objectLabel, readKubernetesTree, type KubernetesChange } from './output-diff';
-import { awsDir, driftLines, prepareStack, readAwsEmulator, stackWorkDir, tofu, type AwsEmulator } from './local/aws';
-import { planeDir } from './local/plane';
+import { driftLines, localTarget, prepareStack, stackWorkDir, type LocalTarget } from './local/aws';
 import { copyProject, PROJECT_ROOT } from './project-copy';
-import { installedIac, type IacToolchain } from './toolchain/iac';
-import { cacheDir } from './toolchain/toolchain';
 import { runCommand, tail } from './run-command';
 import { init, planSummaryLines, requireTerraform, terraform, TerraformError } from './terraform-cli';
 
@@ -56,11 +53,11 @@ export type Io = ScriptOutput;
 /** Runs the command; returns the exit code. */
 export async function main(args: readonly string[], io: Io): Promise<number> {
   let env: EnvironmentName;
-  let emulator: LocalEmulator | undefined;
+  let emulator: LocalTarget | undefined;
   try {
     const values = parseCommandLine(args, OPTIONS);
     env = environmentOption(values);
-    if (values['local']) emulator = localEmulator(env);
+    if (values['local']) emulator = localTarget(env);
     else requireTerraform();
   } catch (error) {
     if (!(error instanceof UsageError)) throw error;
@@ -109,36 +106,20 @@ async function stackDrift(stack: string, copy: string): Promise<StackDrift> {
   }
 }
 
-/** The local AWS API emulator and the toolchain that applied the stacks to it. */
-interface LocalEmulator {
-  readonly emulator: AwsEmulator;
-  readonly iac: IacToolchain;
-  readonly dir: string;
-}
-
-function localEmulator(env: EnvironmentName): LocalEmulator {
-  const dir = awsDir(planeDir(env));
-  const emulator = readAwsEmulator(dir);
-  if (emulator === undefined) throw new UsageError(`no AWS API emulator runs for '${env}': apply the stacks to one with 'npm run local -- deploy --env ${env}'`);
-  return { emulator, iac: installedIac(cacheDir()), dir };
-}
-
 /**
  * A stack against the emulator, in the working folder the deploy used (its state is there), with the fresh
  * configuration: `plan -detailed-exitcode`, and from the JSON plan each drifted resource with its attributes.
  */
-async function emulatorStackDrift(stack: string, copy: string, local: LocalEmulator): Promise<StackDrift> {
+async function emulatorStackDrift(stack: string, copy: string, local: LocalTarget): Promise<StackDrift> {
   const workDir = stackWorkDir(local.dir, stack);
-  const { iac, emulator } = local;
   try {
     if (!existsSync(join(workDir, 'terraform.tfstate'))) throw new UsageError(`${stack} was not applied to the emulator: run 'npm run local -- deploy'`);
-    prepareStack(join(copy, 'cdktf.out', 'stacks', stack, 'cdk.tf.json'), workDir, iac);
-    const init = await tofu(iac, emulator, workDir, ['init', '-input=false', '-no-color']);
-    if (init.code !== 0) throw new TerraformError(stack, 'init', init);
-    const plan = await tofu(iac, emulator, workDir, ['plan', '-detailed-exitcode', '-refresh=true', '-input=false', '-no-color', '-out=drift.tfplan']);
+    prepareStack(join(copy, 'cdktf.out', 'stacks', stack, 'cdk.tf.json'), workDir, local.iac);
+    await init(stack, workDir, [], local.runner);
+    const plan = await terraform(workDir, ['plan', '-detailed-exitcode', '-refresh=true', '-input=false', '-no-color', '-out=drift.tfplan'], local.runner);
     if (plan.code === 0) return { stack, state: 'in sync' };
     if (plan.code !== 2) throw new TerraformError(stack, 'plan', plan);
-    const show = await tofu(iac, emulator, workDir, ['show', '-json', '-no-color', 'drift.tfplan']);
+    const show = await terraform(workDir, ['show', '-json', '-no-color', 'drift.tfplan'], local.runner);
     if (show.code !== 0) throw new TerraformError(stack, 'show', show);
     return { stack, state: 'drifted', summary: driftLines(JSON.parse(show.stdout)) };
   } catch (error) {

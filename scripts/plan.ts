@@ -15,11 +15,8 @@ import { STACKS, stackName } from '../environments/naming';
 import { ENV_OPTION, environmentOption, parseCommandLine, UsageError, runScript, type OptionSpec, type ScriptOutput } from './command-line';
 import { PROJECT_ROOT } from './project-copy';
 import { runCommand, tail } from './run-command';
-import { awsDir, emulatorEnv, prepareStack, readAwsEmulator, stackWorkDir } from './local/aws';
-import { planeDir } from './local/plane';
+import { localTarget, prepareStack, stackWorkDir } from './local/aws';
 import { init, requireTerraform, terraform, TerraformError, type TerraformRunner } from './terraform-cli';
-import { installedIac, type IacToolchain } from './toolchain/iac';
-import { cacheDir } from './toolchain/toolchain';
 import { PlanFormatError, renderPlanMarkdown, summarizePlan, type PlanSummary } from './terraform-plan';
 
 const OPTIONS = {
@@ -40,7 +37,7 @@ export async function main(args: readonly string[], io: Io): Promise<number> {
     const values = parseCommandLine(args, OPTIONS);
     const environment = environmentOption(values);
     env = environment;
-    const local = values['local'] ? localRunner(environment) : undefined;
+    const local = values['local'] ? localTarget(environment) : undefined;
     if (local === undefined) requireTerraform();
     const synth = await runCommand(process.execPath, ['--import', 'tsx', 'scripts/synth.ts', '--env', env], { cwd: PROJECT_ROOT });
     if (synth.code !== 0) throw new UsageError(`the synth of ${env} failed:\n${tail(synth.stderr || synth.stdout, 40)}`);
@@ -82,15 +79,6 @@ async function planStack(stack: string, dir: string, runner?: TerraformRunner): 
     if (!(error instanceof SyntaxError || error instanceof PlanFormatError)) throw error;
     throw new UsageError(`${stack}: terraform show -json printed no JSON plan this script understands: ${error.message}`);
   }
-}
-
-/** OpenTofu from the toolchain, pointed at the environment's AWS API emulator (`npm run local -- deploy`). */
-function localRunner(env: string): { runner: TerraformRunner; iac: IacToolchain; dir: string } {
-  const dir = awsDir(planeDir(env));
-  const emulator = readAwsEmulator(dir);
-  if (emulator === undefined) throw new UsageError(`no AWS API emulator runs for '${env}': apply the stacks to one with 'npm run local -- deploy --env ${env}'`);
-  const iac = installedIac(cacheDir());
-  return { runner: { binary: iac.tofu, env: emulatorEnv(emulator, iac) }, iac, dir };
 }
 
 if (typeof require !== 'undefined' && require.main === module) runScript('plan', main);

@@ -16,7 +16,11 @@ import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync 
 import { join } from 'node:path';
 import type { Environment } from '../../environments/schema';
 import { runCommand, tail, type CommandResult } from '../run-command';
-import { addVersionOverride, type IacToolchain } from '../toolchain/iac';
+import { UsageError } from '../command-line';
+import type { TerraformRunner } from '../terraform-cli';
+import { addVersionOverride, installedIac, type IacToolchain } from '../toolchain/iac';
+import { cacheDir } from '../toolchain/toolchain';
+import { planeDir } from './plane';
 import { emulatorConfiguration, type LeftOut } from './emulator-stacks';
 import { isRunning, startDetached, stopGroup, waitUntil } from './processes';
 import { LOCAL_AWS_CREDENTIALS, s3Healthy } from './s3';
@@ -115,6 +119,25 @@ export function prepareStack(synthesizedJson: string, workDir: string, iac: IacT
   writeFileSync(join(workDir, BACKEND_OVERRIDE_FILE), `${JSON.stringify(backendOverride, null, 2)}\n`);
   addVersionOverride(iac, workDir);
   return leftOut;
+}
+
+/** An environment's running emulator with the toolchain that deployed to it: what plan and drift `--local` run against. */
+export interface LocalTarget {
+  readonly emulator: AwsEmulator;
+  readonly iac: IacToolchain;
+  /** The emulator's folder, holding the stacks' working folders and states. */
+  readonly dir: string;
+  /** The toolchain's OpenTofu with the emulator's variables. */
+  readonly runner: TerraformRunner;
+}
+
+/** The running emulator of `env`; a one-line error says how to start one when there is none. */
+export function localTarget(env: string): LocalTarget {
+  const dir = awsDir(planeDir(env));
+  const emulator = readAwsEmulator(dir);
+  if (emulator === undefined) throw new UsageError(`no AWS API emulator runs for '${env}': apply the stacks to one with 'npm run local -- deploy --env ${env}'`);
+  const iac = installedIac(cacheDir());
+  return { emulator, iac, dir, runner: { binary: iac.tofu, env: emulatorEnv(emulator, iac) } };
 }
 
 /** The working folder of a stack (`<env>-<stack>`) against the emulator. */
