@@ -29,7 +29,7 @@ declare module 'vitest' {
 export default async function setup(project: TestProject): Promise<() => Promise<void>> {
   const log = (line: string) => process.stderr.write(`engines: ${line}\n`);
   const started = Date.now();
-  const toolchain = await installToolchain(log, undefined, { iac: true });
+  const toolchain = await installToolchain(log, undefined, { goTools: true });
   log(`toolchain ready (${((Date.now() - started) / 1000).toFixed(0)} s)`);
   // The Spark-only tests (parity, windows) run the runtime's functions with the toolchain's pyspark.
   process.env['DRIFTLESS_PYTHON'] ??= toolchain.python;

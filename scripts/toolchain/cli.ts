@@ -15,7 +15,7 @@ export async function main(args: readonly string[], io: ScriptOutput): Promise<n
     if (options['lock']) {
       await lockToolchain(io.err);
     } else {
-      const toolchain = await installToolchain(io.err, undefined, { iac: true });
+      const toolchain = await installToolchain(io.err, undefined, { goTools: true });
       io.err(`toolchain ready in ${toolchain.cacheDir} (${((Date.now() - started) / 1000).toFixed(1)} s)`);
     }
     return 0;

@@ -2,24 +2,18 @@
  * The pinned IaC toolchain: OpenTofu and the Terraform providers the stacks use, built with Go from the Go module
  * proxy into the cache (`<cache>/iac`), and re-used offline.
  *
- * Each tool is a small wrapper module in `scripts/toolchain/go/<tool>/`: its go.mod names the tool's module at one
- * version and its go.sum pins every module of the build by checksum, so the build downloads nothing unverified
- * (the checksum database is not reachable from the CI machines; go.sum is the pin). A wrapper module is needed
- * because a `replace` directive only applies in the main module: OpenTofu's own go.mod has one, which ours repeats.
+ * Each tool is a wrapper module in `scripts/toolchain/go/<tool>/`, built by go-build.ts.
  *
  * The providers are handed to OpenTofu by a CLI configuration (`<cache>/iac/tofu.rc`, `TF_CLI_CONFIG_FILE`) that
  * installs them from a filesystem mirror and from nowhere else, and every configuration the tools run is given
  * the built versions by an override file: see `PROVIDERS` for why they differ from the versions the stacks pin.
  */
-import { createHash } from 'node:crypto';
-import { chmodSync, copyFileSync, existsSync, mkdirSync, readFileSync, readdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, copyFileSync, existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { UsageError } from '../command-line';
 import { PROJECT_ROOT } from '../project-copy';
 import { runCommand, tail } from '../run-command';
-
-/** Where the wrapper modules are, relative to the project root. */
-export const GO_MODULES_DIR = 'scripts/toolchain/go';
+import { buildGoTool, requireGo } from './go-build';
 
 /** A provider as the stacks name it, and as built. */
 export interface ProviderBuild {
@@ -78,14 +72,7 @@ export async function installIac(cache: string, log: (line: string) => void, roo
   const go = await requireGo(root);
   const iac = join(cache, 'iac');
   for (const tool of ['opentofu', ...PROVIDERS.map((provider) => provider.module)]) {
-    const target = builtBinary(iac, tool);
-    const digest = moduleDigest(root, tool, go.version);
-    if (existsSync(target) && readMarker(target) === digest) continue;
-    const started = Date.now();
-    log(`building ${tool} from ${GO_MODULES_DIR}/${tool} with ${go.version} (the AWS provider takes half an hour or more on two cores)`);
-    await goBuild(go.binary, cache, join(root, GO_MODULES_DIR, tool), target);
-    writeFileSync(`${target}.driftless-installed`, `${digest}\n`);
-    log(`built ${tool} in ${((Date.now() - started) / 1000).toFixed(0)} s`);
+    await buildGoTool(go, cache, root, tool, builtBinary(iac, tool), log, ' (the AWS provider takes half an hour or more on two cores)');
   }
   const toolchain = iacAt(iac);
   await writeLockFile(toolchain, iac);
@@ -181,56 +168,6 @@ export function addVersionOverride(toolchain: IacToolchain, stackDir: string): v
 
 function builtBinary(iac: string, tool: string): string {
   return join(iac, 'bin', tool === 'opentofu' ? 'tofu' : tool);
-}
-
-async function requireGo(root: string): Promise<{ binary: string; version: string }> {
-  const binary = process.env['DRIFTLESS_GO'] ?? 'go';
-  const result = await runCommand(binary, ['env', 'GOVERSION'], { cwd: root, env: { ...process.env, GOTOOLCHAIN: 'local' } });
-  const version = result.stdout.trim();
-  const [, major, minor] = /^go(\d+)\.(\d+)/.exec(version) ?? [];
-  if (result.code !== 0 || !(Number(major) === 1 && Number(minor) >= 26)) {
-    throw new UsageError(
-      `the IaC toolchain is built with Go 1.26 or newer (OpenTofu 1.12 and the providers need it), found ${result.code === 0 ? version : `no '${binary}'`}: install Go 1.26+ and put go on PATH (or set DRIFTLESS_GO)`,
-    );
-  }
-  return { binary, version };
-}
-
-/** Digest of what decides a build: the wrapper module's files and the Go version. */
-function moduleDigest(root: string, tool: string, goVersion: string): string {
-  const hash = createHash('sha256').update(goVersion);
-  const dir = join(root, GO_MODULES_DIR, tool);
-  for (const file of readdirSync(dir).sort()) hash.update(file).update(readFileSync(join(dir, file)));
-  return hash.digest('hex');
-}
-
-function readMarker(target: string): string | undefined {
-  const marker = `${target}.driftless-installed`;
-  return existsSync(marker) ? readFileSync(marker, 'utf8').trim() : undefined;
-}
-
-async function goBuild(go: string, cache: string, moduleDir: string, target: string): Promise<void> {
-  const tools = readFileSync(join(moduleDir, 'tools.go'), 'utf8');
-  const pkg = /import _ "([^"]+)"/.exec(tools)?.[1];
-  if (pkg === undefined) throw new Error(`${join(moduleDir, 'tools.go')} imports no package to build`);
-  mkdirSync(join(target, '..'), { recursive: true });
-  const env = {
-    ...process.env,
-    GOMODCACHE: join(cache, 'go', 'mod'),
-    GOCACHE: join(cache, 'go', 'build'),
-    // go.sum is the pin: a module it does not list is an error, and the checksum database is not reachable.
-    GOFLAGS: '-mod=readonly',
-    GOSUMDB: 'off',
-    GOTOOLCHAIN: 'local',
-    CGO_ENABLED: '0',
-  };
-  // -trimpath and no VCS stamp: the same sources give the same binary on every machine.
-  const result = await runCommand(go, ['build', '-trimpath', '-buildvcs=false', '-ldflags=-s -w', '-o', `${target}.partial`, pkg], { cwd: moduleDir, env });
-  if (result.code !== 0) {
-    rmSync(`${target}.partial`, { force: true });
-    throw new Error(`go build of ${pkg} failed (exit ${result.code ?? 'by a signal'}):\n${tail(result.stderr || result.stdout)}`);
-  }
-  renameSync(`${target}.partial`, target);
 }
 
 function writeIfChanged(file: string, content: string): void {

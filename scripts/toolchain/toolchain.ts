@@ -14,6 +14,7 @@ import { UsageError } from '../command-line';
 import { PROJECT_ROOT } from '../project-copy';
 import { runCommand, tail } from '../run-command';
 import { installIac } from './iac';
+import { installKubeTools } from './kube-tools';
 import { readMavenLock, repositoryPath, type LockedArtifact } from './maven';
 
 /** The files that pin the toolchain, relative to the project root. */
@@ -70,17 +71,20 @@ export async function requireRuntimes(): Promise<{ java: string; python: string 
 }
 
 /**
- * Installs what is missing or changed, verifying every download, and returns the toolchain. With `iac`, also builds
- * OpenTofu and the providers (scripts/toolchain/iac.ts): the data plane alone does not need them, and a cold build
- * of the AWS provider takes long.
+ * Installs what is missing or changed, verifying every download, and returns the toolchain. With `goTools`, also
+ * builds OpenTofu and the providers (iac.ts), Helm and the Pod Security evaluator (kube-tools.ts): the data plane
+ * alone does not need them, and a cold build of the AWS provider takes long.
  */
-export async function installToolchain(log: (line: string) => void, root = PROJECT_ROOT, options: { readonly iac?: boolean } = {}): Promise<Toolchain> {
+export async function installToolchain(log: (line: string) => void, root = PROJECT_ROOT, options: { readonly goTools?: boolean } = {}): Promise<Toolchain> {
   const runtimes = await requireRuntimes();
   const cache = cacheDir(root);
   await installPython(runtimes.python, cache, root, log);
   await installScanner(runtimes.python, cache, root, log);
   await installJars(cache, root, log);
-  if (options.iac) await installIac(cache, log, root);
+  if (options.goTools) {
+    await installKubeTools(cache, log, root);
+    await installIac(cache, log, root);
+  }
   return toolchainAt(cache, root, runtimes.java);
 }
 
