@@ -140,6 +140,9 @@ export const Environment = z.strictObject({
     consumerLagThreshold: whole(1, 1_000_000_000),
     // Where alerts of each severity go; credentials come from Secrets Manager, never from Git.
     alertReceivers: z.strictObject({ critical: Receiver, warning: Receiver }),
+    // A service that pages when the always-firing Watchdog alert stops arriving, i.e. when alerting itself is broken;
+    // its URL comes from Secrets Manager too. Absent: Watchdog goes to no receiver.
+    deadMansSwitch: z.strictObject({ type: z.literal('webhook') }).optional(),
   }),
   retainData: z.boolean(),
   gitops: z.strictObject({

@@ -68,6 +68,7 @@ describe('field rules', () => {
     ['an invalid state bucket name', withValues(lab, { 'aws.stateBucket': 'My_State' }), 'aws.stateBucket', 'must be an S3 bucket name'],
     ['an admin that is not a role ARN', withValues(lab, { 'cluster.adminRoleArns': ['admin'] }), 'cluster.adminRoleArns.0', 'must be an IAM role ARN'],
     ['no cluster admin', withValues(lab, { 'cluster.adminRoleArns': [] }), 'cluster.adminRoleArns', 'must name at least one IAM role'],
+    ['a dead man\'s switch of an unknown type', withValues(lab, { 'monitoring.deadMansSwitch': { type: 'email' } }), 'monitoring.deadMansSwitch.type', 'must be one of "webhook"'],
     ['a zero noncurrent-version retention', withValues(lab, { 'dataLake.noncurrentVersionDays': 0 }), 'dataLake.noncurrentVersionDays', 'must be at least 1'],
   ];
   it.each(cases)('rejects %s', (_, input, field, rule) => {

@@ -227,7 +227,16 @@ function operatorsOf(env: Environment): Operator[] {
   ];
 }
 
-/** Alertmanager routes: one receiver per severity, credentials read from files of the mounted secret. */
+/** The receiver with no configuration: what it receives goes nowhere (the chart's own name for it). */
+const NULL_RECEIVER = 'null';
+const DEAD_MANS_SWITCH_RECEIVER = 'dead-mans-switch';
+
+/**
+ * Alertmanager routes: one receiver per severity, credentials read from files of the mounted secret.
+ * Helm replaces lists, so these `route.routes` and `receivers` replace the chart's, and with them its `null`
+ * receiver and its Watchdog route, which are restated here. The chart's other keys under `alertmanager.config`
+ * (`global`, `inhibit_rules`, `templates`, the route's timings) are map keys set nowhere here, which Helm keeps.
+ */
 function alertmanagerConfig(env: Environment): object {
   const secretFile = (key: string) => `/etc/alertmanager/secrets/${ALERTMANAGER_SECRET.name}/${key}`;
   const receiver = (severity: 'critical' | 'warning') => {
@@ -236,15 +245,34 @@ function alertmanagerConfig(env: Environment): object {
       ? { name: severity, pagerduty_configs: [{ routing_key_file: secretFile(ALERTMANAGER_SECRET.pagerdutyKey), send_resolved: true }] }
       : { name: severity, slack_configs: [{ api_url_file: secretFile(ALERTMANAGER_SECRET.slackKey), channel: target.channel, send_resolved: true }] };
   };
+  const watchdog = ['alertname="Watchdog"'];
+  const deadMansSwitch = env.monitoring.deadMansSwitch !== undefined;
   return {
     route: {
       receiver: 'warning',
       group_by: ['alertname', 'namespace'],
       routes: [
+        // Watchdog always fires, to prove that alerts get through: to a dead man's switch, which pages when the pings
+        // stop, or else nowhere. The repeat is checked at each group interval against the last ping, so 50s under
+        // a 1m interval pings every minute.
+        deadMansSwitch
+          ? { matchers: watchdog, receiver: DEAD_MANS_SWITCH_RECEIVER, group_wait: '0s', group_interval: '1m', repeat_interval: '50s' }
+          : { matchers: watchdog, receiver: NULL_RECEIVER },
+        // InfoInhibitor exists only to mute info alerts through the chart's inhibit rules; info alerts are for
+        // dashboards, not for people.
+        { matchers: ['alertname="InfoInhibitor"'], receiver: NULL_RECEIVER },
+        { matchers: ['severity="info"'], receiver: NULL_RECEIVER },
         { matchers: ['severity="critical"'], receiver: 'critical' },
         { matchers: ['severity="warning"'], receiver: 'warning' },
       ],
     },
-    receivers: [receiver('critical'), receiver('warning')],
+    receivers: [
+      { name: NULL_RECEIVER },
+      receiver('critical'),
+      receiver('warning'),
+      ...(deadMansSwitch
+        ? [{ name: DEAD_MANS_SWITCH_RECEIVER, webhook_configs: [{ url_file: secretFile(ALERTMANAGER_SECRET.deadMansSwitchKey), send_resolved: false }] }]
+        : []),
+    ],
   };
 }

@@ -101,7 +101,7 @@ function namespaces(env: Environment, pipelines: readonly Pipeline[]): Namespace
         { peer: { namespace: NAMESPACES.sparkOperator }, ports: [8080, 18080] },
         { peer: { namespace: NAMESPACES.pipelines }, ports: [4040] },
         { peer: { namespace: NAMESPACES.externalSecrets }, ports: [8080] },
-        // Alertmanager delivers to PagerDuty and Slack.
+        // Alertmanager delivers to PagerDuty, Slack and the dead man's switch, over HTTPS.
         { peer: { cidr: ANYWHERE }, ports: [443] },
       ],
       quota: Object.values(monitoringPods(env)),
