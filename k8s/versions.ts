@@ -31,10 +31,14 @@ export const OPERATOR_CHARTS = {
 export const STACKABLE_PRODUCTS = { hdfs: '3.5.0', zookeeper: '3.9.5' } as const;
 
 /**
- * The Kafka the brokers run, pinned in the Kafka resource: left to the operator's default, a Strimzi upgrade would roll the
- * brokers to a new Kafka without review. 4.3.1 is Strimzi 1.2.0's default; the local engines run the same release.
+ * The Kafka the brokers run and the KRaft metadata version of the cluster, both pinned in the Kafka resource: left to
+ * the operator's defaults, a Strimzi upgrade would roll the brokers to a new Kafka, and move the metadata version
+ * (which may not go back), without review. 4.3.1 is Strimzi 1.2.0's default Kafka, and 4.3-IV0 its metadata version
+ * (`kafka-versions.yaml` of strimzi/strimzi-kafka-operator at tag 1.2.0); the local engines run the same release.
+ * To upgrade, as Strimzi documents it: first `version`, with `metadataVersion` left as it is until every broker
+ * runs the new Kafka, then `metadataVersion`.
  */
-export const KAFKA = { version: '4.3.1' } as const;
+export const KAFKA = { version: '4.3.1', metadataVersion: '4.3-IV0' } as const;
 
 /** The Spark image of the History Server and the pipelines: the release of pipelines/runtime/spark.ts. */
 export const SPARK = {
