@@ -27,7 +27,11 @@ export const OPERATOR_CHARTS = {
   stackableHdfs: { repoURL: 'oci.stackable.tech/sdp-charts', chart: 'hdfs-operator', version: '26.7.0' },
 } as const satisfies Record<string, PinnedChart>;
 
-/** Product versions the Stackable 26.7 operators run (their LTS lines). */
+/**
+ * Product versions the Stackable 26.7 operators run: the ones they mark LTS (docs/modules/<product>/partials/
+ * supported-versions.adoc at tag 26.7.0: hdfs-operator lists 3.5.0 (LTS), 3.4.3 and 3.4.2 (deprecated);
+ * zookeeper-operator 3.9.5 (LTS) and 3.9.4 (deprecated)).
+ */
 export const STACKABLE_PRODUCTS = { hdfs: '3.5.0', zookeeper: '3.9.5' } as const;
 
 /**

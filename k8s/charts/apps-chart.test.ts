@@ -5,6 +5,7 @@ import { FIXTURE_INPUTS, fixtureEnvironment, fixtureEnvironments, withValues } f
 import { findObject, ofKind, renderChart, type KubeObject } from '../manifest-lookup';
 import { OPERATOR_CHARTS } from '../versions';
 import { AppsChart } from './apps-chart';
+import { HdfsChart } from './hdfs-chart';
 import { MonitoringChart } from './monitoring-chart';
 
 // The team's environments and the fixture environments: these properties hold for any valid environment.
@@ -136,6 +137,17 @@ describe.each(environments)('the $name app of apps', (env) => {
     }
     expect(values.prometheus.prometheusSpec.retention).toBe(`${env.monitoring.retentionDays}d`);
     expect(values.grafana.admin.existingSecret).toBe('grafana-admin');
+  });
+
+  it("leaves the listener operator's ListenerClass preset to the chart: every listener of HDFS and ZooKeeper is cluster-internal, a ClusterIP under every preset", () => {
+    expect(app('stackable-listener').spec.source.helm.valuesObject).not.toHaveProperty('preset');
+    const listenerClasses = (node: unknown): string[] =>
+      typeof node !== 'object' || node === null
+        ? []
+        : Object.entries(node).flatMap(([key, value]) => (key === 'listenerClass' ? [String(value)] : listenerClasses(value)));
+    const used = listenerClasses(renderChart(HdfsChart, env));
+    expect(used.length).toBeGreaterThan(0);
+    expect(new Set(used)).toEqual(new Set(['cluster-internal']));
   });
 
   it('runs Spark jobs only in the pipelines namespace with the platform service accounts', () => {

@@ -220,8 +220,10 @@ function operatorsOf(env: Environment): Operator[] {
     },
     stackable('stackable-commons', OPERATOR_CHARTS.stackableCommons),
     stackable('stackable-secret', OPERATOR_CHARTS.stackableSecret),
-    // Listeners bound to stable nodes keep HDFS addresses valid across pod restarts.
-    stackable('stackable-listener', OPERATOR_CHARTS.stackableListener, { preset: 'stable-nodes' }),
+    // No `preset`: it picks what the ListenerClasses the operator installs are made of, and HDFS and ZooKeeper use
+    // only `cluster-internal`, a ClusterIP Service under every preset. The chart's default, `ephemeral-nodes`, also
+    // fits EKS's replaceable nodes, where `stable-nodes` would pin `external-stable` pods to a node.
+    stackable('stackable-listener', OPERATOR_CHARTS.stackableListener),
     stackable('stackable-zookeeper', OPERATOR_CHARTS.stackableZookeeper),
     stackable('stackable-hdfs', OPERATOR_CHARTS.stackableHdfs),
   ];
