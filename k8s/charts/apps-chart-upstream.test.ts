@@ -36,3 +36,44 @@ describe.each(environments)('the $name Alertmanager configuration over the chart
     for (const name of named(merged.route)) expect(names.has(name), name).toBe(true);
   });
 });
+
+/** The key paths of every `resources` map in a chart's values. */
+function resourcePaths(values: unknown, path: string[] = []): string[][] {
+  if (typeof values !== 'object' || values === null || Array.isArray(values)) return [];
+  return Object.entries(values).flatMap(([key, value]) =>
+    key === 'resources' && typeof value === 'object' && value !== null ? [[...path, key]] : resourcePaths(value, [...path, key]),
+  );
+}
+
+/** A copy without the keys whose value is null (what Helm's merge deletes). */
+const withoutNulls = (value: unknown): unknown =>
+  typeof value !== 'object' || value === null || Array.isArray(value)
+    ? value
+    : Object.fromEntries(Object.entries(value).filter(([, v]) => v !== null).map(([k, v]) => [k, withoutNulls(v)]));
+
+describe.each(environments.filter((env) => env.monitoring.deadMansSwitch === undefined))('the $name operator resources over the chart defaults', (env) => {
+  const operators = renderChart(AppsChart, env).filter((o) => o.kind === 'Application' && o.spec.source.chart !== undefined);
+  const withResources = operators
+    .map((app) => ({ app, paths: resourcePaths(app.spec.source.helm.valuesObject) }))
+    .filter(({ paths }) => paths.length > 0);
+
+  it('sets resources on some operator, so that these properties check something', () => {
+    expect(withResources.length).toBeGreaterThan(0);
+  });
+
+  it.each(withResources.map(({ app, paths }) => ({ name: app.metadata.name, app, paths })))(
+    '$name: deletes every CPU limit that the chart sets in a resources map of ours, so the pods get exactly our requests and memory limit',
+    ({ app, paths }) => {
+      const ours = app.spec.source.helm.valuesObject;
+      const defaults = chartDefaults({ chart: app.spec.source.chart, version: app.spec.source.targetRevision });
+      const merged = coalesceValues(ours, defaults);
+      for (const path of paths) {
+        const where = `${app.metadata.name} ${path.join('.')}`;
+        const chartCpuLimit = valueAt(defaults, [...path, 'limits', 'cpu']);
+        if (chartCpuLimit !== undefined && chartCpuLimit !== null) expect(valueAt(ours, [...path, 'limits', 'cpu']), where).toBeNull();
+        expect(valueAt(merged, [...path, 'limits', 'cpu']), where).toBeUndefined();
+        expect(valueAt(merged, path), where).toEqual(withoutNulls(valueAt(ours, path)));
+      }
+    },
+  );
+});

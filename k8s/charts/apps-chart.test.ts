@@ -150,6 +150,10 @@ describe.each(environments)('the $name app of apps', (env) => {
     expect(new Set(used)).toEqual(new Set(['cluster-internal']));
   });
 
+  it("keeps in the rendered Application the null that deletes the Strimzi chart's CPU limit (cdk8s drops nulls)", () => {
+    expect(app('strimzi').spec.source.helm.valuesObject.resources.limits).toEqual({ cpu: null, memory: expect.stringMatching(/Gi$|Mi$/) });
+  });
+
   it('runs Spark jobs only in the pipelines namespace with the platform service accounts', () => {
     expect(app('spark-operator').spec.source.helm.valuesObject.spark).toEqual({ jobNamespaces: ['pipelines'], serviceAccount: { create: false }, rbac: { create: false } });
   });

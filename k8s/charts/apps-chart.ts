@@ -1,3 +1,4 @@
+import { JsonPatch } from 'cdk8s';
 import type { Construct } from 'constructs';
 import { NAMESPACES, PLATFORM_SERVICE_ACCOUNTS, renderedPath, type RenderedComponent } from '../../environments/naming';
 import type { Environment } from '../../environments/schema';
@@ -21,10 +22,18 @@ const resources = (group: PodGroup) => ({
   limits: { memory: gibibytes(group.memoryGiB) },
 });
 
+/**
+ * `resources` for a chart whose defaults set a CPU limit in the same map: Helm merges maps, and only a `null` deletes
+ * a default key. (A client-side apply would read the null as "remove this field", argoproj/argo-cd#16312; the root
+ * Application applies these Applications server-side, which keeps it.)
+ */
+const withoutChartCpuLimit = (own: ReturnType<typeof resources>) => ({ ...own, limits: { ...own.limits, cpu: null } });
+
 /** Values of the Strimzi operator chart that the platform sets. */
 interface StrimziValues {
   readonly watchNamespaces: readonly string[];
-  readonly resources: ReturnType<typeof resources>;
+  /** The chart's values.yaml sets `limits.cpu: 1000m`. */
+  readonly resources: ReturnType<typeof withoutChartCpuLimit>;
   readonly extraEnvs: ReadonlyArray<{ readonly name: string; readonly value: string }>;
 }
 
@@ -140,7 +149,7 @@ export class AppsChart extends EnvironmentChart {
   }
 
   private application(name: string, wave: number, namespace: string, source: ApplicationSpecSource, syncOptions: string[], holdsData: boolean): void {
-    new Application(this, `application-${name}`, {
+    const application = new Application(this, `application-${name}`, {
       metadata: {
         name,
         namespace: NAMESPACES.argocd,
@@ -160,7 +169,18 @@ export class AppsChart extends EnvironmentChart {
         },
       },
     });
+    // cdk8s drops nulls when it renders, but a null in Helm values is what deletes a chart's default: put them back.
+    for (const pointer of nullPointers(source.helm?.valuesObject)) {
+      application.addJsonPatch(JsonPatch.add(`/spec/source/helm/valuesObject${pointer}`, null));
+    }
   }
+}
+
+/** JSON pointers (RFC 6901) to every `null` in a tree of maps and lists, relative to its root. */
+function nullPointers(value: unknown, pointer = ''): string[] {
+  if (value === null) return [pointer];
+  if (typeof value !== 'object') return [];
+  return Object.entries(value).flatMap(([key, inner]) => nullPointers(inner, `${pointer}/${key.replace(/~/g, '~0').replace(/\//g, '~1')}`));
 }
 
 /** The operators of the platform, with values typed against their charts. */
@@ -168,7 +188,7 @@ function operatorsOf(env: Environment): Operator[] {
   const monitoring = monitoringPods(env);
   const strimzi: StrimziValues = {
     watchNamespaces: [],
-    resources: resources(kafkaPods(env).operator),
+    resources: withoutChartCpuLimit(resources(kafkaPods(env).operator)),
     // Pods Strimzi creates then meet the `restricted` Pod Security Standard of the kafka namespace.
     extraEnvs: [{ name: 'STRIMZI_POD_SECURITY_PROVIDER_CLASS', value: 'restricted' }],
   };
