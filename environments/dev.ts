@@ -38,6 +38,6 @@ export const environment = {
     alertReceivers: { critical: { type: 'slack', channel: '#data-platform-dev' }, warning: { type: 'slack', channel: '#data-platform-dev' } },
   },
   retainData: false,
-  gitops: { repoUrl: 'https://github.com/example-org/driftless.git', revision: 'main' },
+  gitops: { repoUrl: 'https://github.com/example-org/driftless.git', revision: 'main', argoCdHostname: 'argocd.dev.example.com' },
   tags: { owner: 'data-platform', costCentre: 'CC-1001' },
 } satisfies EnvironmentInput;

@@ -39,6 +39,6 @@ export const environment = {
     alertReceivers: { critical: { type: 'pagerduty' }, warning: { type: 'slack', channel: '#data-platform-alerts' } },
   },
   retainData: true,
-  gitops: { repoUrl: 'https://github.com/example-org/driftless.git', revision: 'main' },
+  gitops: { repoUrl: 'https://github.com/example-org/driftless.git', revision: 'main', argoCdHostname: 'argocd.prod.example.com' },
   tags: { owner: 'data-platform', costCentre: 'CC-1001' },
 } satisfies EnvironmentInput;

@@ -41,6 +41,12 @@ const cidr = (minPrefix: number, maxPrefix: number) =>
 // AWS tag values: letters, digits, spaces and _.:/=+-@, at most 256 characters.
 const tagValue = text(/^[A-Za-z0-9 _.:/=+@-]{1,256}$/, 'must be 1-256 characters of letters, digits, spaces and _.:/=+-@');
 
+// RFC 1123 labels; a last label that starts with a letter keeps IP addresses out.
+const hostname = text(
+  /^(?=.{1,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]([a-z0-9-]{0,61}[a-z0-9])?$/,
+  'must be a DNS hostname such as argocd.example.com: dot-separated labels of lower-case letters, digits and dashes (each 1-63 characters, not starting or ending with a dash), at most 253 characters, without scheme, port or path',
+);
+
 const bucket = text(
   /^(?!xn--)(?!.*\.\.)(?!\d+\.\d+\.\d+\.\d+$)[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/,
   'must be an S3 bucket name: 3-63 lower-case letters, digits, dots and dashes, not shaped like an IP address',
@@ -140,11 +146,16 @@ export const Environment = z.strictObject({
     consumerLagThreshold: whole(1, 1_000_000_000),
     // Where alerts of each severity go; credentials come from Secrets Manager, never from Git.
     alertReceivers: z.strictObject({ critical: Receiver, warning: Receiver }),
+    // A service that pages when the always-firing Watchdog alert stops arriving, i.e. when alerting itself is broken;
+    // its URL comes from Secrets Manager too. Absent: Watchdog goes to no receiver.
+    deadMansSwitch: z.strictObject({ type: z.literal('webhook') }).optional(),
   }),
   retainData: z.boolean(),
   gitops: z.strictObject({
     repoUrl: text(/^(https:\/\/|ssh:\/\/|git@)[^\s]+$/, 'must be a Git URL starting with https://, ssh:// or git@'),
     revision: text(/^[A-Za-z0-9][A-Za-z0-9._/-]{0,254}$/, 'must be a branch, tag or commit without spaces'),
+    // Where people reach Argo CD: its own links, SSO callbacks and any ingress or certificate use it.
+    argoCdHostname: hostname,
   }),
   tags: z.strictObject({
     owner: tagValue,

@@ -39,6 +39,6 @@ export const environment = {
     alertReceivers: { critical: { type: 'slack', channel: '#data-platform-staging' }, warning: { type: 'slack', channel: '#data-platform-staging' } },
   },
   retainData: false,
-  gitops: { repoUrl: 'https://github.com/example-org/driftless.git', revision: 'main' },
+  gitops: { repoUrl: 'https://github.com/example-org/driftless.git', revision: 'main', argoCdHostname: 'argocd.staging.example.com' },
   tags: { owner: 'data-platform', costCentre: 'CC-1001' },
 } satisfies EnvironmentInput;

@@ -64,10 +64,19 @@ describe('field rules', () => {
     ['an empty owner tag', withValues(lab, { 'tags.owner': '' }), 'tags.owner', 'must be 1-256 characters'],
     ['a git URL without scheme', withValues(lab, { 'gitops.repoUrl': 'github.com/x/y' }), 'gitops.repoUrl', 'must be a Git URL'],
     ['a revision with spaces', withValues(lab, { 'gitops.revision': 'my branch' }), 'gitops.revision', 'without spaces'],
+    ...['https://argocd.example.org', 'argocd.example.org:443', 'argocd.example.org/ui', 'ArgoCD.example.org', 'argocd', '10.0.0.1', '-argocd.example.org', 'argocd..example.org', `${'a'.repeat(64)}.example.org`, `${'abcdefghi.'.repeat(25)}info`, undefined].map(
+      (host): [string, Declared, string, string] => [
+        `an Argo CD hostname of ${JSON.stringify(host) ?? 'nothing'}`,
+        withValues(lab, { 'gitops.argoCdHostname': host }),
+        'gitops.argoCdHostname',
+        host === undefined ? 'is required' : 'must be a DNS hostname such as argocd.example.com',
+      ],
+    ),
     ['retainData as text', withValues(lab, { retainData: 'yes' }), 'retainData', 'must be a boolean'],
     ['an invalid state bucket name', withValues(lab, { 'aws.stateBucket': 'My_State' }), 'aws.stateBucket', 'must be an S3 bucket name'],
     ['an admin that is not a role ARN', withValues(lab, { 'cluster.adminRoleArns': ['admin'] }), 'cluster.adminRoleArns.0', 'must be an IAM role ARN'],
     ['no cluster admin', withValues(lab, { 'cluster.adminRoleArns': [] }), 'cluster.adminRoleArns', 'must name at least one IAM role'],
+    ['a dead man\'s switch of an unknown type', withValues(lab, { 'monitoring.deadMansSwitch': { type: 'email' } }), 'monitoring.deadMansSwitch.type', 'must be one of "webhook"'],
     ['a zero noncurrent-version retention', withValues(lab, { 'dataLake.noncurrentVersionDays': 0 }), 'dataLake.noncurrentVersionDays', 'must be at least 1'],
   ];
   it.each(cases)('rejects %s', (_, input, field, rule) => {
@@ -81,6 +90,19 @@ describe('field rules', () => {
     expect(formatProblem(problem!)).toBe(
       "environments/live.ts: environment 'live': 'kafka.brokers' must be at least 1, got -1",
     );
+  });
+
+  it('names the Argo CD hostname, its value and the rule in one line', () => {
+    const problems = problemsOf(withValues(live, { 'gitops.argoCdHostname': 'https://argocd.example.org/' }));
+    expect(problems.map(formatProblem)).toEqual([
+      "environments/live.ts: environment 'live': 'gitops.argoCdHostname' must be a DNS hostname such as argocd.example.com: dot-separated labels of lower-case letters, digits and dashes (each 1-63 characters, not starting or ending with a dash), at most 253 characters, without scheme, port or path, got \"https://argocd.example.org/\"",
+    ]);
+  });
+
+  it('accepts a hostname of one-character and 63-character labels, 253 characters in all', () => {
+    const longest = `${'a'.repeat(63)}.${'b'.repeat(63)}.${'c'.repeat(63)}.${'d'.repeat(61)}`;
+    expect(longest).toHaveLength(253);
+    for (const host of ['a.io', 'argo-cd.platform-1.example.org', longest]) expect(problemsOf(withValues(live, { 'gitops.argoCdHostname': host })), host).toEqual([]);
   });
 
   it('rejects a file whose name field differs from its file name', () => {

@@ -22,7 +22,8 @@ export const ALERTMANAGER_SECRET = {
   name: 'alertmanager-receivers',
   pagerdutyKey: 'pagerduty-routing-key',
   slackKey: 'slack-webhook-url',
-  /** The Secrets Manager secret (JSON with `pagerdutyRoutingKey` and `slackWebhookUrl`). */
+  deadMansSwitchKey: 'dead-mans-switch-url',
+  /** The Secrets Manager secret (JSON with `pagerdutyRoutingKey`, `slackWebhookUrl` and `deadMansSwitchUrl`, as the environment needs). */
   remoteKey: (env: EnvironmentName) => `${secretsPrefix(env)}alertmanager`,
 } as const;
 

@@ -27,14 +27,22 @@ export const OPERATOR_CHARTS = {
   stackableHdfs: { repoURL: 'oci.stackable.tech/sdp-charts', chart: 'hdfs-operator', version: '26.7.0' },
 } as const satisfies Record<string, PinnedChart>;
 
-/** Product versions the Stackable 26.7 operators run (their LTS lines). */
+/**
+ * Product versions the Stackable 26.7 operators run: the ones they mark LTS (docs/modules/<product>/partials/
+ * supported-versions.adoc at tag 26.7.0: hdfs-operator lists 3.5.0 (LTS), 3.4.3 and 3.4.2 (deprecated);
+ * zookeeper-operator 3.9.5 (LTS) and 3.9.4 (deprecated)).
+ */
 export const STACKABLE_PRODUCTS = { hdfs: '3.5.0', zookeeper: '3.9.5' } as const;
 
 /**
- * The Kafka the brokers run, pinned in the Kafka resource: left to the operator's default, a Strimzi upgrade would roll the
- * brokers to a new Kafka without review. 4.3.1 is Strimzi 1.2.0's default; the local engines run the same release.
+ * The Kafka the brokers run and the KRaft metadata version of the cluster, both pinned in the Kafka resource: left to
+ * the operator's defaults, a Strimzi upgrade would roll the brokers to a new Kafka, and move the metadata version
+ * (which may not go back), without review. 4.3.1 is Strimzi 1.2.0's default Kafka, and 4.3-IV0 its metadata version
+ * (`kafka-versions.yaml` of strimzi/strimzi-kafka-operator at tag 1.2.0); the local engines run the same release.
+ * To upgrade, as Strimzi documents it: first `version`, with `metadataVersion` left as it is until every broker
+ * runs the new Kafka, then `metadataVersion`.
  */
-export const KAFKA = { version: '4.3.1' } as const;
+export const KAFKA = { version: '4.3.1', metadataVersion: '4.3-IV0' } as const;
 
 /** The Spark image of the History Server and the pipelines: the release of pipelines/runtime/spark.ts. */
 export const SPARK = {

@@ -73,7 +73,7 @@ function vitestIn(project: string, ...folders: string[]): { status: number; outp
 }
 
 /** The decisions an environment scaffold must leave to the user, by the words that name them. */
-const ENVIRONMENT_DECISIONS = ['aws.accountId', 'cluster.adminRoleArns', 'aws.stateBucket', 'production', 'retainData', 'follows', 'monitoring.alertReceivers', 'cluster.publicAccessCidrs', 'AWS_DEPLOY_ROLE', 'AWS_PLAN_ROLE_'];
+const ENVIRONMENT_DECISIONS = ['aws.accountId', 'cluster.adminRoleArns', 'aws.stateBucket', 'production', 'retainData', 'follows', 'monitoring.alertReceivers', 'gitops.argoCdHostname', 'cluster.publicAccessCidrs', 'AWS_DEPLOY_ROLE', 'AWS_PLAN_ROLE_'];
 const PIPELINE_DECISIONS = ['source:', 'steps', 'sizing:', 'alerts:', 'tests:'];
 
 describe('freeVpcCidr', () => {
@@ -108,8 +108,12 @@ describe('deriveEnvironment', () => {
       const receiver = source.monitoring.alertReceivers[severity];
       return receiver.type === 'slack' ? [{ field: `monitoring.alertReceivers.${severity}.channel`, value: receiver.channel.replace(from, 'fresh'), was: receiver.channel }] : [];
     });
-    expect(changes).toEqual([{ field: 'name', value: 'fresh', was: from }, { field: 'network.vpcCidr', value: input.network.vpcCidr, was: source.network.vpcCidr }, ...channels]);
-    const back = withValues(input, { name: from, 'network.vpcCidr': source.network.vpcCidr, ...Object.fromEntries(channels.map((c) => [c.field, c.was])) });
+    // The fixtures' hostnames hold their environment's name as a label (argocd.<name>.example.org).
+    const hostname = { field: 'gitops.argoCdHostname', value: source.gitops.argoCdHostname.replace(`.${from}.`, '.fresh.'), was: source.gitops.argoCdHostname };
+    const renamed = [...channels, hostname];
+    expect(hostname.value).not.toBe(hostname.was);
+    expect(changes).toEqual([{ field: 'name', value: 'fresh', was: from }, { field: 'network.vpcCidr', value: input.network.vpcCidr, was: source.network.vpcCidr }, ...renamed]);
+    const back = withValues(input, { name: from, 'network.vpcCidr': source.network.vpcCidr, ...Object.fromEntries(renamed.map((c) => [c.field, c.was])) });
     expect(back).toEqual(source);
   });
 

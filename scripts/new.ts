@@ -251,6 +251,9 @@ function environmentReport(source: EnvironmentInput, input: EnvironmentInput, ch
     `  - production: ${input.production}, retainData: ${input.retainData}: whether ${name} holds real data that no apply may delete.`,
     `  - follows: the deploy order; set follows: '${from}' to deploy ${name} after ${from}, or make another environment follow ${name}.`,
     `  - monitoring.alertReceivers: critical to ${receiver(receivers.critical)}, warning to ${receiver(receivers.warning)}; the credentials are read from Secrets Manager under driftless/${name}/.`,
+    input.gitops.argoCdHostname === source.gitops.argoCdHostname
+      ? `  - gitops.argoCdHostname ${input.gitops.argoCdHostname}: the same as ${from}'s; give ${name}'s Argo CD an address of its own.`
+      : `  - gitops.argoCdHostname ${input.gitops.argoCdHostname}: the address of ${name}'s Argo CD; its DNS record (and any certificate) are yours to make.`,
     `  - cluster.publicAccessCidrs: ${input.cluster.publicAccessCidrs.length === 0 ? 'none' : input.cluster.publicAccessCidrs.join(', ')} (the networks that reach a public API endpoint; privateEndpoint: ${input.cluster.privateEndpoint}).`,
     `  - sizes (nodes, Kafka, HDFS, Spark) and retention periods, as in ${from}.`,
     `  - GitHub: the environment '${name}' with the secret AWS_DEPLOY_ROLE (one of cluster.adminRoleArns) and the repository secret ${secret} (a read-only role) for the plan, deploy and drift workflows.`,

@@ -32,6 +32,11 @@ describe.each(environments)('the $name bootstrap', (env) => {
     expect(values.configs.cm['resource.customizations.health.argoproj.io_Application']).toContain('hs.status = obj.status.health.status');
   });
 
+  it("gives Argo CD the environment's hostname as its domain, which its URL and links are made from", () => {
+    expect(helm.argocd).toMatchObject({ chart: 'argo-cd' });
+    expect(JSON.parse(helm.argocd!.values[0]).global.domain).toBe(env.gitops.argoCdHostname);
+  });
+
   it('points the root Application at k8s/rendered/<env>/apps of the environment repository and revision, syncing automatically', () => {
     expect(helm['root-application']).toMatchObject({ ...ARGO_CD_APPS_CHART, depends_on: ['helm_release.argocd'] });
     const root = JSON.parse(helm['root-application']!.values[0]).applications['driftless-root'];

@@ -14,7 +14,12 @@ import { ARGO_CD_APPS_CHART, ARGO_CD_CHART } from '../versions';
 /** The subset of the argo-cd chart's values this platform sets. */
 interface ArgoCdValues {
   readonly crds: { readonly install: boolean; readonly keep: boolean };
-  readonly global: { readonly logging: { readonly format: 'json' }; readonly networkPolicy: { readonly create: boolean; readonly defaultDenyIngress: boolean } };
+  readonly global: {
+    /** Argo CD's own address (its `url` setting, links, SSO callbacks, any ingress); the chart's default is argocd.example.com. */
+    readonly domain: string;
+    readonly logging: { readonly format: 'json' };
+    readonly networkPolicy: { readonly create: boolean; readonly defaultDenyIngress: boolean };
+  };
   readonly configs: {
     readonly cm: Readonly<Record<string, string>>;
     readonly params: Readonly<Record<string, string | boolean>>;
@@ -83,7 +88,7 @@ export class BootstrapStack extends EnvironmentStack {
       // Deleting the CRDs would delete every Application, and with them the platform: keep them on uninstall.
       crds: { install: true, keep: true },
       // Like every other namespace of the platform, argocd allows only the traffic its components need.
-      global: { logging: { format: 'json' }, networkPolicy: { create: true, defaultDenyIngress: true } },
+      global: { domain: env.gitops.argoCdHostname, logging: { format: 'json' }, networkPolicy: { create: true, defaultDenyIngress: true } },
       configs: {
         cm: {
           'application.resourceTrackingMethod': 'annotation',

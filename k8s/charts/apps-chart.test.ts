@@ -1,13 +1,65 @@
 import { describe, expect, it } from 'vitest';
-import { loadEnvironments } from '../../environments/load';
-import { FIXTURE_INPUTS, fixtureEnvironment, fixtureEnvironments } from '../../scripts/fixtures/environments';
+import { loadEnvironments, validateEnvironments } from '../../environments/load';
+import type { Environment } from '../../environments/schema';
+import { FIXTURE_INPUTS, fixtureEnvironment, fixtureEnvironments, withValues } from '../../scripts/fixtures/environments';
 import { findObject, ofKind, renderChart, type KubeObject } from '../manifest-lookup';
 import { OPERATOR_CHARTS } from '../versions';
 import { AppsChart } from './apps-chart';
+import { HdfsChart } from './hdfs-chart';
+import { MonitoringChart } from './monitoring-chart';
 
 // The team's environments and the fixture environments: these properties hold for any valid environment.
 const environments = [...(await loadEnvironments()), ...fixtureEnvironments()];
 const wave = (app: KubeObject) => Number(app.metadata.annotations?.['argocd.argoproj.io/sync-wave']);
+
+/** A node of Alertmanager's routing tree, as far as these tests read it. */
+interface Route {
+  readonly receiver?: string;
+  readonly matchers?: readonly string[];
+  readonly routes?: readonly Route[];
+  readonly continue?: boolean;
+  readonly repeat_interval?: string;
+}
+
+/** An Alertmanager receiver: a name and its `<kind>_configs`. */
+type Receiver = { readonly name: string } & Readonly<Record<string, any>>;
+
+/** Whether an alert's labels satisfy one matcher (`name="value"`, `!=`, `=~`, `!~`; a missing label is ""). */
+function matches(matcher: string, labels: Readonly<Record<string, string>>): boolean {
+  const parsed = /^\s*([A-Za-z_][A-Za-z0-9_]*)\s*(=~|!~|!=|=)\s*"((?:[^"\\]|\\.)*)"\s*$/.exec(matcher);
+  if (parsed === null) throw new Error(`a matcher these tests cannot read: ${matcher}`);
+  const [, name, op, value] = parsed;
+  const actual = labels[name!] ?? '';
+  if (op === '=') return actual === value;
+  if (op === '!=') return actual !== value;
+  const regex = new RegExp(`^(?:${value})$`);
+  return op === '=~' ? regex.test(actual) : !regex.test(actual);
+}
+
+/**
+ * Where Alertmanager sends an alert: depth first into the first child route whose matchers all hold (and into later
+ * ones only after a child with `continue`), each child inheriting what it does not set; the routes that notify.
+ */
+function routesFor(route: Route, labels: Readonly<Record<string, string>>, inherited: Route = {}): Route[] {
+  const node: Route = { receiver: route.receiver ?? inherited.receiver, repeat_interval: route.repeat_interval ?? inherited.repeat_interval };
+  const chosen: Route[] = [];
+  for (const child of route.routes ?? []) {
+    if (!(child.matchers ?? []).every((m) => matches(m, labels))) continue;
+    chosen.push(...routesFor(child, labels, node));
+    if (child.continue !== true) break;
+  }
+  return chosen.length > 0 ? chosen : [node];
+}
+
+/** Seconds in a Prometheus duration such as `1h30m` or `50s`. */
+function seconds(duration: string): number {
+  const units: Record<string, number> = { ms: 0.001, s: 1, m: 60, h: 3600, d: 86400, w: 604800, y: 31536000 };
+  const parts = [...duration.matchAll(/(\d+)(ms|s|m|h|d|w|y)/g)];
+  if (parts.map((p) => p[0]).join('') !== duration || parts.length === 0) throw new Error(`not a duration: ${duration}`);
+  return parts.reduce((total, [, n, unit]) => total + Number(n) * units[unit!]!, 0);
+}
+
+const withDeadMansSwitch = (env: Environment): Environment => ({ ...env, monitoring: { ...env.monitoring, deadMansSwitch: { type: 'webhook' } } });
 
 describe.each(environments)('the $name app of apps', (env) => {
   const objects = renderChart(AppsChart, env);
@@ -83,9 +135,23 @@ describe.each(environments)('the $name app of apps', (env) => {
       if (target.type === 'pagerduty') expect(receivers[severity].pagerduty_configs[0].routing_key_file).toMatch(/^\/etc\/alertmanager\/secrets\//);
       else expect(receivers[severity].slack_configs[0]).toMatchObject({ channel: target.channel, api_url_file: expect.stringMatching(/^\/etc\/alertmanager\/secrets\//) });
     }
-    expect(values.alertmanager.config.route.routes.map((r: any) => r.matchers[0])).toEqual(['severity="critical"', 'severity="warning"']);
     expect(values.prometheus.prometheusSpec.retention).toBe(`${env.monitoring.retentionDays}d`);
     expect(values.grafana.admin.existingSecret).toBe('grafana-admin');
+  });
+
+  it("leaves the listener operator's ListenerClass preset to the chart: every listener of HDFS and ZooKeeper is cluster-internal, a ClusterIP under every preset", () => {
+    expect(app('stackable-listener').spec.source.helm.valuesObject).not.toHaveProperty('preset');
+    const listenerClasses = (node: unknown): string[] =>
+      typeof node !== 'object' || node === null
+        ? []
+        : Object.entries(node).flatMap(([key, value]) => (key === 'listenerClass' ? [String(value)] : listenerClasses(value)));
+    const used = listenerClasses(renderChart(HdfsChart, env));
+    expect(used.length).toBeGreaterThan(0);
+    expect(new Set(used)).toEqual(new Set(['cluster-internal']));
+  });
+
+  it("keeps in the rendered Application the null that deletes the Strimzi chart's CPU limit (cdk8s drops nulls)", () => {
+    expect(app('strimzi').spec.source.helm.valuesObject.resources.limits).toEqual({ cpu: null, memory: expect.stringMatching(/Gi$|Mi$/) });
   });
 
   it('runs Spark jobs only in the pipelines namespace with the platform service accounts', () => {
@@ -107,10 +173,85 @@ describe('alert routing by environment', () => {
     expect(routed.warning).toEqual({ name: 'warning', slack_configs: [expect.objectContaining({ channel: warning.channel })] });
   });
 
+  it("sends Watchdog to the dead man's switch where the environment file names one", () => {
+    const declared = { ...FIXTURE_INPUTS, live: withValues(FIXTURE_INPUTS.live, { 'monitoring.deadMansSwitch': { type: 'webhook' } }) };
+    const live = validateEnvironments(declared).find((env) => env.name === 'live')!;
+    const { config } = findObject(renderChart(AppsChart, live), 'Application', 'kube-prometheus-stack', 'argocd').spec.source.helm.valuesObject.alertmanager;
+    const [watchdog] = routesFor(config.route, { alertname: 'Watchdog', severity: 'none' });
+    expect(config.receivers.find((r: Receiver) => r.name === watchdog!.receiver)).toEqual({
+      name: watchdog!.receiver,
+      webhook_configs: [expect.objectContaining({ url_file: '/etc/alertmanager/secrets/alertmanager-receivers/dead-mans-switch-url' })],
+    });
+  });
+
   it('posts both severities to Slack where the environment has no PagerDuty', () => {
     const { critical, warning } = FIXTURE_INPUTS.lab.monitoring.alertReceivers;
     const routed = receivers('lab');
     expect(routed.critical).toEqual({ name: 'critical', slack_configs: [expect.objectContaining({ channel: critical.channel })] });
     expect(routed.warning).toEqual({ name: 'warning', slack_configs: [expect.objectContaining({ channel: warning.channel })] });
+  });
+});
+
+// Each environment as it is and with a dead man's switch, so that both routes of Watchdog are checked everywhere.
+const alerting = [...environments, ...environments.map(withDeadMansSwitch)].map((env) => ({
+  env,
+  label: `${env.name}${env.monitoring.deadMansSwitch === undefined ? '' : ' with a dead man\'s switch'}`,
+}));
+
+describe.each(alerting)('alert routing of $label', ({ env }) => {
+  const app = findObject(renderChart(AppsChart, env), 'Application', 'kube-prometheus-stack', 'argocd');
+  const { config, alertmanagerSpec } = app.spec.source.helm.valuesObject.alertmanager;
+  const receivers: Receiver[] = config.receivers;
+  const byName = new Map(receivers.map((r) => [r.name, r]));
+  const receiverOf = (labels: Record<string, string>): Receiver[] =>
+    routesFor(config.route, labels).map((route) => {
+      const found = byName.get(route.receiver!);
+      if (found === undefined) throw new Error(`route to undefined receiver ${route.receiver}`);
+      return found;
+    });
+  const notifies = (receiver: Receiver) => Object.keys(receiver).filter((key) => key.endsWith('_configs') && receiver[key].length > 0);
+
+  it('defines every receiver its routes name, each once', () => {
+    expect(new Set(receivers.map((r) => r.name)).size).toBe(receivers.length);
+    const named = (route: Route): string[] => [...(route.receiver === undefined ? [] : [route.receiver]), ...(route.routes ?? []).flatMap(named)];
+    for (const name of named(config.route)) expect(byName.has(name), name).toBe(true);
+  });
+
+  it("sets only the route and the receivers, so that the chart's global settings, inhibit rules and templates stay", () => {
+    expect(Object.keys(config).sort()).toEqual(['receivers', 'route']);
+  });
+
+  it(env.monitoring.deadMansSwitch === undefined ? 'sends Watchdog, always firing by design, to no one' : "sends Watchdog to the dead man's switch, and often", () => {
+    const routes = routesFor(config.route, { alertname: 'Watchdog', severity: 'none' });
+    const targets = receiverOf({ alertname: 'Watchdog', severity: 'none' });
+    if (env.monitoring.deadMansSwitch === undefined) {
+      expect(targets.map(notifies)).toEqual([[]]);
+    } else {
+      expect(targets.map(notifies)).toEqual([['webhook_configs']]);
+      expect(targets[0]!.webhook_configs).toEqual([expect.objectContaining({ url_file: expect.stringMatching(/^\/etc\/alertmanager\/secrets\//) })]);
+      expect(seconds(routes[0]!.repeat_interval!)).toBeLessThanOrEqual(300);
+    }
+  });
+
+  it('pages no one for InfoInhibitor or for info alerts', () => {
+    expect(receiverOf({ alertname: 'InfoInhibitor', severity: 'none', namespace: 'kafka' }).map(notifies)).toEqual([[]]);
+    expect(receiverOf({ alertname: 'KubeQuotaAlmostFull', severity: 'info', namespace: 'kafka' }).map(notifies)).toEqual([[]]);
+    expect(receiverOf({ alertname: 'KubeJobNotCompleted', severity: 'info', namespace: 'pipelines' }).map(notifies)).toEqual([[]]);
+  });
+
+  it('still sends critical and warning alerts to their receivers', () => {
+    for (const severity of ['critical', 'warning'] as const) {
+      const kind = env.monitoring.alertReceivers[severity].type === 'pagerduty' ? 'pagerduty_configs' : 'slack_configs';
+      expect(receiverOf({ alertname: 'KafkaBrokerDown', severity, namespace: 'kafka' }).map((r) => [r.name, notifies(r)])).toEqual([[severity, [kind]]]);
+    }
+  });
+
+  it('reads every credential from a key of the Secret that the monitoring chart makes and Alertmanager mounts', () => {
+    const secret = findObject(renderChart(MonitoringChart, env), 'ExternalSecret', alertmanagerSpec.secrets[0], 'monitoring');
+    const keys = secret.spec.data.map((d: { secretKey: string }) => `/etc/alertmanager/secrets/${secret.spec.target.name}/${d.secretKey}`);
+    const files = receivers.flatMap((r) => Object.entries(r).filter(([key]) => key.endsWith('_configs')).flatMap(([, configs]) => configs))
+      .flatMap((c: Record<string, unknown>) => Object.entries(c).filter(([key]) => key.endsWith('_file')).map(([, file]) => file));
+    expect(files.length).toBeGreaterThan(0);
+    for (const file of files) expect(keys).toContain(file);
   });
 });

@@ -1,3 +1,4 @@
+import { JsonPatch } from 'cdk8s';
 import type { Construct } from 'constructs';
 import { NAMESPACES, PLATFORM_SERVICE_ACCOUNTS, renderedPath, type RenderedComponent } from '../../environments/naming';
 import type { Environment } from '../../environments/schema';
@@ -21,10 +22,18 @@ const resources = (group: PodGroup) => ({
   limits: { memory: gibibytes(group.memoryGiB) },
 });
 
+/**
+ * `resources` for a chart whose defaults set a CPU limit in the same map: Helm merges maps, and only a `null` deletes
+ * a default key. (A client-side apply would read the null as "remove this field", argoproj/argo-cd#16312; the root
+ * Application applies these Applications server-side, which keeps it.)
+ */
+const withoutChartCpuLimit = (own: ReturnType<typeof resources>) => ({ ...own, limits: { ...own.limits, cpu: null } });
+
 /** Values of the Strimzi operator chart that the platform sets. */
 interface StrimziValues {
   readonly watchNamespaces: readonly string[];
-  readonly resources: ReturnType<typeof resources>;
+  /** The chart's values.yaml sets `limits.cpu: 1000m`. */
+  readonly resources: ReturnType<typeof withoutChartCpuLimit>;
   readonly extraEnvs: ReadonlyArray<{ readonly name: string; readonly value: string }>;
 }
 
@@ -140,7 +149,7 @@ export class AppsChart extends EnvironmentChart {
   }
 
   private application(name: string, wave: number, namespace: string, source: ApplicationSpecSource, syncOptions: string[], holdsData: boolean): void {
-    new Application(this, `application-${name}`, {
+    const application = new Application(this, `application-${name}`, {
       metadata: {
         name,
         namespace: NAMESPACES.argocd,
@@ -160,7 +169,18 @@ export class AppsChart extends EnvironmentChart {
         },
       },
     });
+    // cdk8s drops nulls when it renders, but a null in Helm values is what deletes a chart's default: put them back.
+    for (const pointer of nullPointers(source.helm?.valuesObject)) {
+      application.addJsonPatch(JsonPatch.add(`/spec/source/helm/valuesObject${pointer}`, null));
+    }
   }
+}
+
+/** JSON pointers (RFC 6901) to every `null` in a tree of maps and lists, relative to its root. */
+function nullPointers(value: unknown, pointer = ''): string[] {
+  if (value === null) return [pointer];
+  if (typeof value !== 'object') return [];
+  return Object.entries(value).flatMap(([key, inner]) => nullPointers(inner, `${pointer}/${key.replace(/~/g, '~0').replace(/\//g, '~1')}`));
 }
 
 /** The operators of the platform, with values typed against their charts. */
@@ -168,7 +188,7 @@ function operatorsOf(env: Environment): Operator[] {
   const monitoring = monitoringPods(env);
   const strimzi: StrimziValues = {
     watchNamespaces: [],
-    resources: resources(kafkaPods(env).operator),
+    resources: withoutChartCpuLimit(resources(kafkaPods(env).operator)),
     // Pods Strimzi creates then meet the `restricted` Pod Security Standard of the kafka namespace.
     extraEnvs: [{ name: 'STRIMZI_POD_SECURITY_PROVIDER_CLASS', value: 'restricted' }],
   };
@@ -220,14 +240,25 @@ function operatorsOf(env: Environment): Operator[] {
     },
     stackable('stackable-commons', OPERATOR_CHARTS.stackableCommons),
     stackable('stackable-secret', OPERATOR_CHARTS.stackableSecret),
-    // Listeners bound to stable nodes keep HDFS addresses valid across pod restarts.
-    stackable('stackable-listener', OPERATOR_CHARTS.stackableListener, { preset: 'stable-nodes' }),
+    // No `preset`: it picks what the ListenerClasses the operator installs are made of, and HDFS and ZooKeeper use
+    // only `cluster-internal`, a ClusterIP Service under every preset. The chart's default, `ephemeral-nodes`, also
+    // fits EKS's replaceable nodes, where `stable-nodes` would pin `external-stable` pods to a node.
+    stackable('stackable-listener', OPERATOR_CHARTS.stackableListener),
     stackable('stackable-zookeeper', OPERATOR_CHARTS.stackableZookeeper),
     stackable('stackable-hdfs', OPERATOR_CHARTS.stackableHdfs),
   ];
 }
 
-/** Alertmanager routes: one receiver per severity, credentials read from files of the mounted secret. */
+/** The receiver with no configuration: what it receives goes nowhere (the chart's own name for it). */
+const NULL_RECEIVER = 'null';
+const DEAD_MANS_SWITCH_RECEIVER = 'dead-mans-switch';
+
+/**
+ * Alertmanager routes: one receiver per severity, credentials read from files of the mounted secret.
+ * Helm replaces lists, so these `route.routes` and `receivers` replace the chart's, and with them its `null`
+ * receiver and its Watchdog route, which are restated here. The chart's other keys under `alertmanager.config`
+ * (`global`, `inhibit_rules`, `templates`, the route's timings) are map keys set nowhere here, which Helm keeps.
+ */
 function alertmanagerConfig(env: Environment): object {
   const secretFile = (key: string) => `/etc/alertmanager/secrets/${ALERTMANAGER_SECRET.name}/${key}`;
   const receiver = (severity: 'critical' | 'warning') => {
@@ -236,15 +267,34 @@ function alertmanagerConfig(env: Environment): object {
       ? { name: severity, pagerduty_configs: [{ routing_key_file: secretFile(ALERTMANAGER_SECRET.pagerdutyKey), send_resolved: true }] }
       : { name: severity, slack_configs: [{ api_url_file: secretFile(ALERTMANAGER_SECRET.slackKey), channel: target.channel, send_resolved: true }] };
   };
+  const watchdog = ['alertname="Watchdog"'];
+  const deadMansSwitch = env.monitoring.deadMansSwitch !== undefined;
   return {
     route: {
       receiver: 'warning',
       group_by: ['alertname', 'namespace'],
       routes: [
+        // Watchdog always fires, to prove that alerts get through: to a dead man's switch, which pages when the pings
+        // stop, or else nowhere. The repeat is checked at each group interval against the last ping, so 50s under
+        // a 1m interval pings every minute.
+        deadMansSwitch
+          ? { matchers: watchdog, receiver: DEAD_MANS_SWITCH_RECEIVER, group_wait: '0s', group_interval: '1m', repeat_interval: '50s' }
+          : { matchers: watchdog, receiver: NULL_RECEIVER },
+        // InfoInhibitor exists only to mute info alerts through the chart's inhibit rules; info alerts are for
+        // dashboards, not for people.
+        { matchers: ['alertname="InfoInhibitor"'], receiver: NULL_RECEIVER },
+        { matchers: ['severity="info"'], receiver: NULL_RECEIVER },
         { matchers: ['severity="critical"'], receiver: 'critical' },
         { matchers: ['severity="warning"'], receiver: 'warning' },
       ],
     },
-    receivers: [receiver('critical'), receiver('warning')],
+    receivers: [
+      { name: NULL_RECEIVER },
+      receiver('critical'),
+      receiver('warning'),
+      ...(deadMansSwitch
+        ? [{ name: DEAD_MANS_SWITCH_RECEIVER, webhook_configs: [{ url_file: secretFile(ALERTMANAGER_SECRET.deadMansSwitchKey), send_resolved: false }] }]
+        : []),
+    ],
   };
 }

@@ -3,6 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { loadEnvironments } from '../../environments/load';
 import { FIXTURE_INPUTS, fixtureEnvironment, fixtureEnvironments } from '../../scripts/fixtures/environments';
 import { findObject, ofKind, renderChart } from '../manifest-lookup';
+import { KAFKA } from '../versions';
 import { KafkaChart } from './kafka-chart';
 
 // The team's environments and the fixture environments: these properties hold for any valid environment.
@@ -12,6 +13,15 @@ describe.each(environments)('the $name Kafka cluster', (env) => {
   const objects = renderChart(KafkaChart, env);
   const kafka = findObject(objects, 'Kafka', 'events', 'kafka');
   const pools = ofKind(objects, 'KafkaNodePool', 'kafka');
+
+  it('pins the Kafka version and the KRaft metadata version of k8s/versions.ts, the metadata no newer than the Kafka', () => {
+    expect(ofKind(objects, 'Kafka').map((k) => [k.spec.kafka.version, k.spec.kafka.metadataVersion])).toEqual([[KAFKA.version, KAFKA.metadataVersion]]);
+    const [, major, minor] = /^(\d+)\.(\d+)\.\d+$/.exec(kafka.spec.kafka.version) ?? [];
+    const [, metadataMajor, metadataMinor] = /^(\d+)\.(\d+)-IV\d+$/.exec(kafka.spec.kafka.metadataVersion) ?? [];
+    expect(metadataMajor, `metadata version ${kafka.spec.kafka.metadataVersion}`).toBeDefined();
+    // Equal at rest; older only between the two steps of an upgrade (version first, then metadataVersion).
+    expect(Number(metadataMajor) * 1000 + Number(metadataMinor)).toBeLessThanOrEqual(Number(major) * 1000 + Number(minor));
+  });
 
   it('uses the only API version Strimzi 1.2 serves', () => {
     for (const object of [kafka, ...pools]) expect(object.apiVersion).toBe('kafka.strimzi.io/v1');

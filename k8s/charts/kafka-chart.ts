@@ -110,6 +110,7 @@ export class KafkaChart extends EnvironmentChart {
       spec: {
         kafka: {
           version: KAFKA.version,
+          metadataVersion: KAFKA.metadataVersion,
           listeners: [
             {
               ...KAFKA_LISTENER,

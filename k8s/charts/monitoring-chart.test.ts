@@ -275,6 +275,14 @@ describe.each(environments)('the $name monitoring', (env) => {
       expect(keysFor({ critical: { type: 'pagerduty' }, warning: { type: 'pagerduty' } })).toEqual([['pagerduty-routing-key', 'pagerdutyRoutingKey']]);
       expect(keysFor({ critical: { type: 'slack', channel: '#a' }, warning: { type: 'slack', channel: '#b' } })).toEqual([['slack-webhook-url', 'slackWebhookUrl']]);
     });
+
+    it("reads the dead man's switch URL where the environment has one, and only there", () => {
+      const entries = (deadMansSwitch: Environment['monitoring']['deadMansSwitch']) =>
+        findObject(renderChart(MonitoringChart, { ...env, monitoring: { ...env.monitoring, deadMansSwitch } }), 'ExternalSecret', 'alertmanager-receivers', 'monitoring').spec.data;
+      const url = { secretKey: 'dead-mans-switch-url', remoteRef: { key: `driftless/${env.name}/alertmanager`, property: 'deadMansSwitchUrl' } };
+      expect(entries(undefined)).not.toContainEqual(url);
+      expect(entries({ type: 'webhook' })).toEqual([...entries(undefined), url]);
+    });
   });
 });
 

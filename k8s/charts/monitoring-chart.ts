@@ -60,6 +60,9 @@ const RECEIVER_CREDENTIALS: Record<ReceiverType, { readonly secretKey: string; r
   slack: { secretKey: ALERTMANAGER_SECRET.slackKey, property: 'slackWebhookUrl' },
 };
 
+/** The dead man's switch URL: the Secret key and the JSON property in Secrets Manager. */
+const DEAD_MANS_SWITCH_CREDENTIALS = { secretKey: ALERTMANAGER_SECRET.deadMansSwitchKey, property: 'deadMansSwitchUrl' } as const;
+
 /**
  * `k8s/rendered/<env>/monitoring`: scrape targets, alerts and dashboards for Kafka, HDFS, ZooKeeper and Spark;
  * Grafana and Alertmanager credentials from AWS Secrets Manager. Prometheus, Alertmanager and Grafana come from
@@ -178,7 +181,8 @@ export class MonitoringChart extends EnvironmentChart {
     // Only the credentials of receivers the environment uses: a missing property would fail the whole sync.
     const used = new Set(Object.values(env.monitoring.alertReceivers).map((receiver) => receiver.type));
     const receiverKeys = (Object.keys(RECEIVER_CREDENTIALS) as ReceiverType[]).filter((type) => used.has(type)).map((type) => RECEIVER_CREDENTIALS[type]);
-    externalSecret('secret-alertmanager', ALERTMANAGER_SECRET.name, ALERTMANAGER_SECRET.remoteKey(env.name), receiverKeys);
+    const deadMansSwitchKeys = env.monitoring.deadMansSwitch === undefined ? [] : [DEAD_MANS_SWITCH_CREDENTIALS];
+    externalSecret('secret-alertmanager', ALERTMANAGER_SECRET.name, ALERTMANAGER_SECRET.remoteKey(env.name), [...receiverKeys, ...deadMansSwitchKeys]);
   }
 }
 

@@ -69,6 +69,11 @@ describe.each(cases)('the $env.name platform chart', ({ env, pipelines }) => {
     expect(allow.spec.egress).toContainEqual({ to: [sameNamespace] });
   });
 
+  it("lets the API server, whose endpoints are in the VPC, reach the Stackable operators' webhooks on 8443", () => {
+    const ingress = findObject(objects, 'NetworkPolicy', 'allow-required-traffic', NAMESPACES.stackableOperators).spec.ingress;
+    expect(ingress).toContainEqual({ from: [{ ipBlock: { cidr: env.network.vpcCidr } }], ports: [{ protocol: 'TCP', port: 8443 }] });
+  });
+
   it('lets Prometheus scrape the metrics ports', () => {
     const egress = findObject(objects, 'NetworkPolicy', 'allow-required-traffic', NAMESPACES.monitoring).spec.egress;
     const to = (namespace: string) => egress.find((r: any) => r.to[0].namespaceSelector?.matchLabels['kubernetes.io/metadata.name'] === namespace)?.ports.map((p: any) => p.port);

@@ -101,7 +101,7 @@ function namespaces(env: Environment, pipelines: readonly Pipeline[]): Namespace
         { peer: { namespace: NAMESPACES.sparkOperator }, ports: [8080, 18080] },
         { peer: { namespace: NAMESPACES.pipelines }, ports: [4040] },
         { peer: { namespace: NAMESPACES.externalSecrets }, ports: [8080] },
-        // Alertmanager delivers to PagerDuty and Slack.
+        // Alertmanager delivers to PagerDuty, Slack and the dead man's switch, over HTTPS.
         { peer: { cidr: ANYWHERE }, ports: [443] },
       ],
       quota: Object.values(monitoringPods(env)),
@@ -122,7 +122,9 @@ function namespaces(env: Environment, pipelines: readonly Pipeline[]): Namespace
     {
       name: NAMESPACES.stackableOperators,
       podSecurity: { level: 'privileged', reason: "Stackable's secret and listener operators run CSI node drivers that mount host paths with privileges" },
-      ingress: [same(NAMESPACES.stackableOperators)],
+      // 8443: every Stackable operator's webhooks (CRD conversion; commons' StatefulSet restarter), which the API
+      // server calls through the operator's Service (`conversion-webhook`, port and targetPort 8443 in each chart).
+      ingress: [same(NAMESPACES.stackableOperators), { peer: { cidr: vpc }, ports: [8443] }],
       egress: [same(NAMESPACES.stackableOperators), apiServer],
     },
   ];
