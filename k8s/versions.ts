@@ -27,6 +27,9 @@ export const OPERATOR_CHARTS = {
   stackableHdfs: { repoURL: 'oci.stackable.tech/sdp-charts', chart: 'hdfs-operator', version: '26.7.0' },
 } as const satisfies Record<string, PinnedChart>;
 
+/** The registry of Stackable's operator images (the charts append the operator's name and the chart's version). */
+export const STACKABLE_IMAGE_REGISTRY = 'oci.stackable.tech/sdp';
+
 /**
  * Product versions the Stackable 26.7 operators run: the ones they mark LTS (docs/modules/<product>/partials/
  * supported-versions.adoc at tag 26.7.0: hdfs-operator lists 3.5.0 (LTS), 3.4.3 and 3.4.2 (deprecated);

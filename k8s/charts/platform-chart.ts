@@ -101,6 +101,8 @@ function namespaces(env: Environment, pipelines: readonly Pipeline[]): Namespace
         { peer: { namespace: NAMESPACES.sparkOperator }, ports: [8080, 18080] },
         { peer: { namespace: NAMESPACES.pipelines }, ports: [4040] },
         { peer: { namespace: NAMESPACES.externalSecrets }, ports: [8080] },
+        // CoreDNS's metrics (the kube-prometheus-stack chart's ServiceMonitor of kube-dns).
+        { peer: { namespace: 'kube-system' }, ports: [9153] },
         // Alertmanager delivers to PagerDuty, Slack and the dead man's switch, over HTTPS.
         { peer: { cidr: ANYWHERE }, ports: [443] },
       ],
