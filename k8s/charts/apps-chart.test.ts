@@ -4,7 +4,7 @@ import type { Environment } from '../../environments/schema';
 import { FIXTURE_INPUTS, fixtureEnvironment, fixtureEnvironments, withValues } from '../../scripts/fixtures/environments';
 import { findObject, ofKind, renderChart, type KubeObject } from '../manifest-lookup';
 import { OPERATOR_CHARTS } from '../versions';
-import { AppsChart } from './apps-chart';
+import { AppsChart, applicationValues } from './apps-chart';
 import { HdfsChart } from './hdfs-chart';
 import { MonitoringChart } from './monitoring-chart';
 
@@ -128,7 +128,7 @@ describe.each(environments)('the $name app of apps', (env) => {
   });
 
   it('routes alerts by severity to the environment receivers, with credentials from mounted files', () => {
-    const values = app('kube-prometheus-stack').spec.source.helm.valuesObject;
+    const values = applicationValues(app('kube-prometheus-stack').spec.source.helm);
     const receivers = Object.fromEntries(values.alertmanager.config.receivers.map((r: any) => [r.name, r]));
     for (const severity of ['critical', 'warning'] as const) {
       const target = env.monitoring.alertReceivers[severity];
@@ -140,7 +140,7 @@ describe.each(environments)('the $name app of apps', (env) => {
   });
 
   it("leaves the listener operator's ListenerClass preset to the chart: every listener of HDFS and ZooKeeper is cluster-internal, a ClusterIP under every preset", () => {
-    expect(app('stackable-listener').spec.source.helm.valuesObject).not.toHaveProperty('preset');
+    expect(applicationValues(app('stackable-listener').spec.source.helm)).not.toHaveProperty('preset');
     const listenerClasses = (node: unknown): string[] =>
       typeof node !== 'object' || node === null
         ? []
@@ -150,19 +150,21 @@ describe.each(environments)('the $name app of apps', (env) => {
     expect(new Set(used)).toEqual(new Set(['cluster-internal']));
   });
 
-  it("keeps in the rendered Application the null that deletes the Strimzi chart's CPU limit (cdk8s drops nulls)", () => {
-    expect(app('strimzi').spec.source.helm.valuesObject.resources.limits).toEqual({ cpu: null, memory: expect.stringMatching(/Gi$|Mi$/) });
+  it("gives Argo CD the null that deletes the Strimzi chart's CPU limit, as values text that nothing on the way drops", () => {
+    expect(app('strimzi').spec.source.helm.valuesObject).toBeUndefined();
+    expect(typeof app('strimzi').spec.source.helm.values).toBe('string');
+    expect(applicationValues(app('strimzi').spec.source.helm).resources.limits).toEqual({ cpu: null, memory: expect.stringMatching(/Gi$|Mi$/) });
   });
 
   it('runs Spark jobs only in the pipelines namespace with the platform service accounts', () => {
-    expect(app('spark-operator').spec.source.helm.valuesObject.spark).toEqual({ jobNamespaces: ['pipelines'], serviceAccount: { create: false }, rbac: { create: false } });
+    expect(applicationValues(app('spark-operator').spec.source.helm).spark).toEqual({ jobNamespaces: ['pipelines'], serviceAccount: { create: false }, rbac: { create: false } });
   });
 });
 
 describe('alert routing by environment', () => {
   const receivers = (name: keyof typeof FIXTURE_INPUTS) => {
     const app = findObject(renderChart(AppsChart, fixtureEnvironment(name)), 'Application', 'kube-prometheus-stack', 'argocd');
-    return Object.fromEntries(app.spec.source.helm.valuesObject.alertmanager.config.receivers.map((r: any) => [r.name, r]));
+    return Object.fromEntries(applicationValues(app.spec.source.helm).alertmanager.config.receivers.map((r: any) => [r.name, r]));
   };
 
   it('pages PagerDuty for critical alerts and posts warnings to Slack where the environment says so', () => {
@@ -176,7 +178,7 @@ describe('alert routing by environment', () => {
   it("sends Watchdog to the dead man's switch where the environment file names one", () => {
     const declared = { ...FIXTURE_INPUTS, live: withValues(FIXTURE_INPUTS.live, { 'monitoring.deadMansSwitch': { type: 'webhook' } }) };
     const live = validateEnvironments(declared).find((env) => env.name === 'live')!;
-    const { config } = findObject(renderChart(AppsChart, live), 'Application', 'kube-prometheus-stack', 'argocd').spec.source.helm.valuesObject.alertmanager;
+    const { config } = applicationValues(findObject(renderChart(AppsChart, live), 'Application', 'kube-prometheus-stack', 'argocd').spec.source.helm).alertmanager;
     const [watchdog] = routesFor(config.route, { alertname: 'Watchdog', severity: 'none' });
     expect(config.receivers.find((r: Receiver) => r.name === watchdog!.receiver)).toEqual({
       name: watchdog!.receiver,
@@ -200,7 +202,7 @@ const alerting = [...environments, ...environments.map(withDeadMansSwitch)].map(
 
 describe.each(alerting)('alert routing of $label', ({ env }) => {
   const app = findObject(renderChart(AppsChart, env), 'Application', 'kube-prometheus-stack', 'argocd');
-  const { config, alertmanagerSpec } = app.spec.source.helm.valuesObject.alertmanager;
+  const { config, alertmanagerSpec } = applicationValues(app.spec.source.helm).alertmanager;
   const receivers: Receiver[] = config.receivers;
   const byName = new Map(receivers.map((r) => [r.name, r]));
   const receiverOf = (labels: Record<string, string>): Receiver[] =>

@@ -1,5 +1,5 @@
-import { JsonPatch } from 'cdk8s';
 import type { Construct } from 'constructs';
+import { parse, stringify } from 'yaml';
 import { NAMESPACES, PLATFORM_SERVICE_ACCOUNTS, renderedPath, type RenderedComponent } from '../../environments/naming';
 import type { Environment } from '../../environments/schema';
 import { KEEP_DATA, SYNC_WAVES, syncWave } from '../argocd';
@@ -7,7 +7,7 @@ import { AppProject, Application, type ApplicationSpecSource } from '../imports/
 import { k8s } from '../kube';
 import { ALERTMANAGER_SECRET, DASHBOARD_LABEL, GRAFANA_ADMIN_SECRET } from '../monitoring-wiring';
 import { cpus, gibibytes, kafkaPods, monitoringPods, sparkRuntimePods, type PodGroup } from '../sizing';
-import { OPERATOR_CHARTS, type PinnedChart } from '../versions';
+import { OPERATOR_CHARTS, STACKABLE_IMAGE_REGISTRY, type PinnedChart } from '../versions';
 import { EnvironmentChart, type EnvironmentChartProps } from './environment-chart';
 import { DATA_STORAGE_CLASS } from './platform-chart';
 
@@ -24,8 +24,7 @@ const resources = (group: PodGroup) => ({
 
 /**
  * `resources` for a chart whose defaults set a CPU limit in the same map: Helm merges maps, and only a `null` deletes
- * a default key. (A client-side apply would read the null as "remove this field", argoproj/argo-cd#16312; the root
- * Application applies these Applications server-side, which keeps it.)
+ * a default key. Values with a null go to Argo CD as `helm.values` text (see `helmValues`).
  */
 const withoutChartCpuLimit = (own: ReturnType<typeof resources>) => ({ ...own, limits: { ...own.limits, cpu: null } });
 
@@ -68,6 +67,10 @@ interface KubePrometheusStackValues {
     readonly resources: ReturnType<typeof resources>;
   };
   readonly 'prometheus-node-exporter': { readonly namespaceOverride: string };
+  readonly kubeControllerManager: { readonly enabled: boolean };
+  readonly kubeScheduler: { readonly enabled: boolean };
+  readonly kubeEtcd: { readonly enabled: boolean };
+  readonly kubeProxy: { readonly enabled: boolean };
 }
 
 /** One operator: its pinned chart, where it runs and its values. */
@@ -124,7 +127,7 @@ export class AppsChart extends EnvironmentChart {
         repoUrl: operator.chart.repoURL,
         chart: operator.chart.chart,
         targetRevision: operator.chart.version,
-        helm: { releaseName: operator.name, valuesObject: operator.values },
+        helm: { releaseName: operator.name, ...helmValues(operator.values) },
         // Operator charts carry CRDs too large for client-side apply's annotation.
         // An operator holds data too: deleting its CRDs would delete every custom resource of that kind.
       }, ['ServerSideApply=true'], true);
@@ -149,7 +152,7 @@ export class AppsChart extends EnvironmentChart {
   }
 
   private application(name: string, wave: number, namespace: string, source: ApplicationSpecSource, syncOptions: string[], holdsData: boolean): void {
-    const application = new Application(this, `application-${name}`, {
+    new Application(this, `application-${name}`, {
       metadata: {
         name,
         namespace: NAMESPACES.argocd,
@@ -169,18 +172,27 @@ export class AppsChart extends EnvironmentChart {
         },
       },
     });
-    // cdk8s drops nulls when it renders, but a null in Helm values is what deletes a chart's default: put them back.
-    for (const pointer of nullPointers(source.helm?.valuesObject)) {
-      application.addJsonPatch(JsonPatch.add(`/spec/source/helm/valuesObject${pointer}`, null));
-    }
   }
 }
 
-/** JSON pointers (RFC 6901) to every `null` in a tree of maps and lists, relative to its root. */
-function nullPointers(value: unknown, pointer = ''): string[] {
-  if (value === null) return [pointer];
-  if (typeof value !== 'object') return [];
-  return Object.entries(value).flatMap(([key, inner]) => nullPointers(inner, `${pointer}/${key.replace(/~/g, '~0').replace(/\//g, '~1')}`));
+/**
+ * The values as Argo CD takes them: `valuesObject`, unless a value is `null` (what deletes a chart's default key in
+ * Helm's merge). cdk8s drops nulls when it renders, and an object's nulls can be lost on the way to the repo server
+ * (argoproj/argo-cd#16312: an apply reads a null as "remove this field"), so such values go as `values`, the text of a
+ * values file, which nothing on the way reads. Argo CD takes `valuesObject` instead of `values` when both are set, so
+ * it is one or the other.
+ */
+export function helmValues(values: object): { valuesObject: object } | { values: string } {
+  return hasNull(values) ? { values: stringify(values) } : { valuesObject: values };
+}
+
+/** The values an Application's Helm source gives the chart, whichever of the two fields holds them. */
+export function applicationValues(helm: { readonly valuesObject?: unknown; readonly values?: string } | undefined): any {
+  return helm?.valuesObject ?? (helm?.values === undefined ? {} : parse(helm.values));
+}
+
+function hasNull(value: unknown): boolean {
+  return value === null || (typeof value === 'object' && Object.values(value).some(hasNull));
 }
 
 /** The operators of the platform, with values typed against their charts. */
@@ -225,8 +237,22 @@ function operatorsOf(env: Environment): Operator[] {
     },
     // node-exporter needs the host; it gets a privileged namespace of its own so that monitoring stays restricted.
     'prometheus-node-exporter': { namespaceOverride: NAMESPACES.nodeExporter },
+    // EKS runs the control plane where no pod can scrape it (controller-manager, scheduler, etcd), and its kube-proxy
+    // add-on serves metrics on 127.0.0.1 only: their monitors would be targets that are always down, and their rules
+    // (KubeControllerManagerDown, KubeSchedulerDown, KubeProxyDown, etcd's) alerts that always fire.
+    kubeControllerManager: { enabled: false },
+    kubeScheduler: { enabled: false },
+    kubeEtcd: { enabled: false },
+    kubeProxy: { enabled: false },
   };
-  const stackable = (name: string, chart: PinnedChart, values: object = {}): Operator => ({ name, chart, namespace: NAMESPACES.stackableOperators, values });
+  // The 26.7 charts leave `image.repository` unset (their release pipeline fills it in for the registry it publishes
+  // to), and without it the operator's image reads `<nil>/…` and the chart does not render: name the registry here.
+  const stackable = (name: string, chart: PinnedChart, values: object = {}): Operator => ({
+    name,
+    chart,
+    namespace: NAMESPACES.stackableOperators,
+    values: { image: { repository: STACKABLE_IMAGE_REGISTRY }, ...values },
+  });
   return [
     { name: 'strimzi', chart: OPERATOR_CHARTS.strimzi, namespace: NAMESPACES.kafka, values: strimzi },
     { name: 'spark-operator', chart: OPERATOR_CHARTS.sparkOperator, namespace: NAMESPACES.sparkOperator, values: sparkOperator },
