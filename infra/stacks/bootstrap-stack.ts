@@ -26,7 +26,21 @@ interface ArgoCdValues {
   };
   readonly dex: { readonly enabled: boolean };
   readonly notifications: { readonly enabled: boolean };
+  readonly controller: Sized;
+  readonly server: Sized;
+  readonly repoServer: Sized;
+  readonly applicationSet: Sized;
+  readonly redis: Sized;
+  readonly redisSecretInit: Sized;
 }
+
+/** A component's requests and memory limit, as the argo-cd chart takes them. */
+interface Sized {
+  readonly resources: { readonly requests: { readonly cpu: string; readonly memory: string }; readonly limits: { readonly memory: string } };
+}
+
+/** Requests, and a memory limit equal to the memory request (no CPU limit: throttling only slows a sync). */
+const sized = (cpu: string, memory: string): Sized => ({ resources: { requests: { cpu, memory }, limits: { memory } } });
 
 /** An Argo CD Application as the argocd-apps chart takes it. */
 interface RootApplication {
@@ -101,6 +115,15 @@ export class BootstrapStack extends EnvironmentStack {
       },
       dex: { enabled: false },
       notifications: { enabled: false },
+      // The chart sets no resources, and the argocd namespace has no LimitRange: sized for the platform's dozen or
+      // so Applications. The repo server templates the operators' charts (kube-prometheus-stack is the largest) and
+      // the controller holds every managed object in memory: raise both as Applications are added.
+      controller: sized('250m', '1Gi'),
+      server: sized('100m', '256Mi'),
+      repoServer: sized('250m', '1Gi'),
+      applicationSet: sized('50m', '128Mi'),
+      redis: sized('50m', '128Mi'),
+      redisSecretInit: sized('50m', '64Mi'),
     };
     const argoCd = new Release(this, 'argocd', {
       name: 'argocd',
