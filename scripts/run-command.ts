@@ -14,19 +14,19 @@ export interface CommandResult {
   readonly startError?: NodeJS.ErrnoException;
 }
 
-/** Runs `command` with `args` (no shell); resolves when it exits, whatever the exit code. */
+/** Runs `command` with `args` (no shell), `input` on its stdin if given; resolves when it exits, whatever the exit code. */
 export function runCommand(
   command: string,
   args: readonly string[],
-  options: { readonly cwd: string; readonly env?: NodeJS.ProcessEnv; readonly signal?: AbortSignal },
+  options: { readonly cwd: string; readonly env?: NodeJS.ProcessEnv; readonly signal?: AbortSignal; readonly input?: string },
 ): Promise<CommandResult> {
   return new Promise((resolve) => {
-    const child = spawn(command, args, {
-      cwd: options.cwd,
-      env: options.env ?? process.env,
-      stdio: ['ignore', 'pipe', 'pipe'],
-      ...(options.signal === undefined ? {} : { signal: options.signal }),
-    });
+    const base = { cwd: options.cwd, env: options.env ?? process.env, ...(options.signal === undefined ? {} : { signal: options.signal }) };
+    const child =
+      options.input === undefined ? spawn(command, args, { ...base, stdio: ['ignore', 'pipe', 'pipe'] }) : spawn(command, args, { ...base, stdio: ['pipe', 'pipe', 'pipe'] });
+    // A child that exits before reading all of its input closes the pipe: its exit code says what happened.
+    child.stdin?.on('error', () => undefined);
+    child.stdin?.end(options.input);
     const stdout: Buffer[] = [];
     const stderr: Buffer[] = [];
     child.stdout.on('data', (chunk: Buffer) => stdout.push(chunk));

@@ -15,7 +15,7 @@ import { NAMESPACES, PLATFORM_SERVICE_ACCOUNTS, stackName } from '../../environm
 import type { Environment } from '../../environments/schema';
 import { ALERTMANAGER_SECRET, DASHBOARD_LABEL, GRAFANA_ADMIN_SECRET } from '../../k8s/monitoring-wiring';
 import { STACKABLE_IMAGE_REGISTRY } from '../../k8s/versions';
-import type { KubeObject } from '../policy/rule';
+import type { KubeObject, SynthesizedOutput } from '../policy/rule';
 import { readSynthesizedOutput } from '../policy/synthesized-output';
 import { copyProject } from '../project-copy';
 import { runCommand } from '../run-command';
@@ -36,7 +36,7 @@ const usedAcceptances = new Set<object>();
 
 interface Rendered {
   readonly charts: readonly RenderedChart[];
-  /** The charts' objects with the release namespace filled in where Helm leaves it out. */
+  /** The charts' objects, by release namespace. */
   readonly chartObjects: readonly ChartObjects[];
   /** The environment's k8s/rendered objects and the bootstrap stack's namespace. */
   readonly platform: readonly KubeObject[];
@@ -44,8 +44,7 @@ interface Rendered {
 const rendered = new Map<string, Rendered>();
 
 /** The bootstrap stack's kubernetes_namespace_v1 resources as Namespace objects (Argo CD's namespace). */
-function bootstrapNamespaces(env: Environment): KubeObject[] {
-  const output = readSynthesizedOutput(project, [env.name]);
+function bootstrapNamespaces(output: SynthesizedOutput, env: Environment): KubeObject[] {
   const bootstrap = output.stacks.find((stack) => stack.name === stackName(env.name, 'bootstrap'));
   return Object.values(bootstrap?.json.resource?.['kubernetes_namespace_v1'] ?? {}).map((resource: any) => ({
     apiVersion: 'v1',
@@ -60,20 +59,15 @@ beforeAll(async () => {
   const synth = await runCommand(process.execPath, ['--import', 'tsx', 'scripts/synth.ts'], { cwd: project });
   expect(synth.code, synth.stderr).toBe(0);
   for (const env of environments) {
-    const charts = await renderEnvironment(tools.helm, project, env);
-    const chartObjects = charts.map((chart) => ({
-      namespace: chart.release.namespace,
-      objects: chart.objects.map((object) => (object.metadata.namespace === undefined && !CLUSTER_SCOPED.has(object.kind) ? { ...object, metadata: { ...object.metadata, namespace: chart.release.namespace } } : object)),
-    }));
-    const platform = [...readSynthesizedOutput(project, [env.name]).manifests.map((manifest) => manifest.object), ...bootstrapNamespaces(env)];
+    const output = readSynthesizedOutput(project, [env.name]);
+    const charts = await renderEnvironment(tools.helm, output, env);
+    const chartObjects = charts.map((chart) => ({ namespace: chart.release.namespace, objects: chart.objects }));
+    const platform = [...output.manifests.map((manifest) => manifest.object), ...bootstrapNamespaces(output, env)];
     rendered.set(env.name, { charts, chartObjects, platform });
   }
 }, 600_000);
 
 afterAll(() => rmSync(scratch, { recursive: true, force: true }));
-
-/** Kinds Helm leaves without a namespace because they have none. */
-const CLUSTER_SCOPED = new Set(['Namespace', 'ClusterRole', 'ClusterRoleBinding', 'CustomResourceDefinition', 'StorageClass', 'PriorityClass', 'ValidatingWebhookConfiguration', 'MutatingWebhookConfiguration', 'CSIDriver', 'ListenerClass', 'SecretClass', 'AuthenticationClass', 'APIService', 'IngressClass']);
 
 const of = (env: Environment) => rendered.get(env.name)!;
 const chartOf = (env: Environment, chart: string): RenderedChart => {

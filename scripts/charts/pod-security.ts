@@ -3,7 +3,9 @@
  * (Kubernetes' own admission library, scripts/toolchain/go/pod-security) against the enforce level of the namespace
  * it lands in, as the API server would admit the pods made from it.
  */
-import { spawn } from 'node:child_process';
+import { tmpdir } from 'node:os';
+import { podTemplate, sparkSpec } from '../policy/containers';
+import { runCommand } from '../run-command';
 import type { KubeObject } from '../policy/rule';
 
 /** The enforce level and version of a namespace (its `pod-security.kubernetes.io/enforce*` labels). */
@@ -44,33 +46,16 @@ export function enforcedLevels(objects: readonly KubeObject[]): Map<string, Enfo
   return levels;
 }
 
-/** Where a kind keeps its pod template: the pod itself, or the path to a `template` (metadata and spec). */
-const TEMPLATE_PATHS: Readonly<Record<string, readonly string[] | 'pod'>> = {
-  Pod: 'pod',
-  Deployment: ['spec', 'template'],
-  StatefulSet: ['spec', 'template'],
-  DaemonSet: ['spec', 'template'],
-  ReplicaSet: ['spec', 'template'],
-  ReplicationController: ['spec', 'template'],
-  Job: ['spec', 'template'],
-  CronJob: ['spec', 'jobTemplate', 'spec', 'template'],
-};
-
-/** The pod templates of core workload kinds among `objects`; objects without a namespace land in `namespace`. */
+/** The pod templates of workload kinds among `objects`; objects without a namespace land in `namespace`. */
 export function podTemplates(objects: readonly KubeObject[], namespace?: string): PodTemplate[] {
   return objects.flatMap((object) => {
-    const path = TEMPLATE_PATHS[object.kind];
-    if (path === undefined || object.apiVersion === undefined || !/^(v1|apps\/v1|batch\/v1)$/.test(object.apiVersion)) return [];
+    const template = podTemplate(object);
+    if (template === undefined) return [];
     const landsIn = (object.metadata.namespace as string | undefined) ?? namespace;
     if (landsIn === undefined) throw new Error(`${object.kind}/${object.metadata.name} has no namespace and none is given`);
-    const template = path === 'pod' ? object : path.reduce<any>((value, key) => value?.[key], object);
-    if (template?.spec === undefined) throw new Error(`${landsIn}/${object.kind}/${object.metadata.name} has no pod template at ${path === 'pod' ? 'spec' : path.join('.')}`);
-    return [{
-      where: `${landsIn}/${object.kind}/${object.metadata.name}${path === 'pod' ? '' : ` (${path.join('.')})`}`,
-      namespace: landsIn,
-      metadata: template.metadata ?? {},
-      spec: template.spec,
-    }];
+    const at = template.path.length === 0 ? '' : ` (${template.path.join('.')})`;
+    if (template.spec === undefined) throw new Error(`${landsIn}/${object.kind}/${object.metadata.name} has no pod template at ${template.path.join('.') || 'spec'}`);
+    return [{ where: `${landsIn}/${object.kind}/${object.metadata.name}${at}`, namespace: landsIn, metadata: template.metadata ?? {}, spec: template.spec }];
   });
 }
 
@@ -82,8 +67,7 @@ export function podTemplates(objects: readonly KubeObject[], namespace?: string)
  */
 export function sparkPods(objects: readonly KubeObject[]): PodTemplate[] {
   return objects.flatMap((object) => {
-    if (object.apiVersion !== 'sparkoperator.k8s.io/v1beta2') return [];
-    const spec = object.kind === 'SparkApplication' ? object['spec'] : object.kind === 'ScheduledSparkApplication' ? object['spec']?.template : undefined;
+    const spec = sparkSpec(object);
     if (spec === undefined) return [];
     const namespace = object.metadata.namespace as string;
     return (['driver', 'executor'] as const).map((role) => {
@@ -119,8 +103,9 @@ export async function evaluatePodSecurity(evaluator: string, templates: readonly
     const { level, version } = levels.get(template.namespace)!;
     return { id: template.where, level, version, metadata: template.metadata, spec: template.spec };
   });
-  const result = await runWithInput(evaluator, JSON.stringify(requests));
-  const verdicts = JSON.parse(result) as Array<{ id: string; allowed: boolean; forbidden: Array<{ reason: string; detail: string }> }>;
+  const result = await runCommand(evaluator, [], { cwd: tmpdir(), input: JSON.stringify(requests) });
+  if (result.code !== 0) throw new Error(`${evaluator} exited ${result.code ?? 'by a signal'}: ${result.stderr.trim() || result.startError?.message}`);
+  const verdicts = JSON.parse(result.stdout) as Array<{ id: string; allowed: boolean; forbidden: Array<{ reason: string; detail: string }> }>;
   if (verdicts.length !== requests.length) throw new Error(`the Pod Security evaluator answered ${verdicts.length} verdicts for ${requests.length} pod templates`);
   return verdicts.flatMap((verdict, index) => {
     if (verdict.id !== requests[index]!.id) throw new Error(`the Pod Security evaluator answered for '${verdict.id}' where '${requests[index]!.id}' was asked`);
@@ -135,20 +120,4 @@ export function formatRejections(rejections: readonly Rejection[]): string {
   return rejections
     .map((r) => `${r.where} is rejected by namespace ${r.namespace} (enforce ${r.level}): ${r.forbidden.map((f) => `${f.reason} (${f.detail})`).join('; ')}`)
     .join('\n');
-}
-
-function runWithInput(binary: string, input: string): Promise<string> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(binary, [], { stdio: ['pipe', 'pipe', 'pipe'] });
-    const out: Buffer[] = [];
-    const err: Buffer[] = [];
-    child.stdout.on('data', (chunk: Buffer) => out.push(chunk));
-    child.stderr.on('data', (chunk: Buffer) => err.push(chunk));
-    child.on('error', reject);
-    child.on('close', (code) => {
-      if (code === 0) resolve(Buffer.concat(out).toString('utf8'));
-      else reject(new Error(`${binary} exited ${code ?? 'by a signal'}: ${Buffer.concat(err).toString('utf8').trim()}`));
-    });
-    child.stdin.end(input);
-  });
 }

@@ -1,6 +1,6 @@
 /**
- * Renders the Helm charts the platform installs, as Argo CD and the bootstrap stack would: the operator Applications
- * of `k8s/rendered/<env>/apps` (each chart templated with exactly the Application's values, release name and
+ * Renders the Helm charts the platform installs, as Argo CD and the bootstrap stack would, from what `npm run synth`
+ * wrote (read by scripts/policy/synthesized-output.ts): the operator Applications of `k8s/rendered/<env>/apps` (each chart templated with exactly the Application's values, release name and
  * destination namespace) and the bootstrap stack's `helm_release`s (argo-cd and argocd-apps, with the values the stack
  * passes), with the upstream chart sources of `../shared/charts` and the pinned Helm of the toolchain.
  */
@@ -11,8 +11,7 @@ import { parseAllDocuments } from 'yaml';
 import { renderedPath, stackName } from '../../environments/naming';
 import { applicationValues } from '../../k8s/charts/apps-chart';
 import type { Environment } from '../../environments/schema';
-import { STACKS_ROOT } from '../policy/synthesized-output';
-import type { KubeObject } from '../policy/rule';
+import type { KubeObject, SynthesizedOutput } from '../policy/rule';
 import { PROJECT_ROOT } from '../project-copy';
 import { runCommand, tail } from '../run-command';
 
@@ -62,14 +61,10 @@ export function chartFolder(chartsRoot: string, release: ChartRelease): { folder
 }
 
 /** The operator charts the environment's Applications install (Applications with a Helm chart source). */
-export function operatorReleases(root: string, env: Environment): ChartRelease[] {
-  const dir = join(root, renderedPath(env.name, 'apps'));
-  if (!existsSync(dir)) throw new Error(`${renderedPath(env.name, 'apps')} does not exist: run 'npm run synth' first`);
-  return readdirSync(dir)
-    .filter((file) => file.endsWith('.yaml'))
-    .sort()
-    .flatMap((file) => documents(readFileSync(join(dir, file), 'utf8')).map((object) => ({ file, object })))
-    .filter(({ object }) => object.kind === 'Application' && object['spec']?.source?.chart !== undefined)
+export function operatorReleases(output: SynthesizedOutput, env: Environment): ChartRelease[] {
+  const apps = `${renderedPath(env.name, 'apps')}/`;
+  return output.manifests
+    .filter(({ environment, file, object }) => environment === env.name && file.startsWith(apps) && object.kind === 'Application' && object['spec']?.source?.chart !== undefined)
     .map(({ file, object }) => {
       const { source, destination } = object['spec'];
       return {
@@ -80,26 +75,25 @@ export function operatorReleases(root: string, env: Environment): ChartRelease[]
         version: source.targetRevision,
         namespace: destination.namespace,
         values: applicationValues(source.helm),
-        origin: `${renderedPath(env.name, 'apps')}/${file}`,
+        origin: file,
       };
     });
 }
 
 /** The charts the bootstrap stack installs with `helm_release`, with the values it passes. */
-export function bootstrapReleases(root: string, env: Environment): ChartRelease[] {
-  const file = `${STACKS_ROOT}/${stackName(env.name, 'bootstrap')}/cdk.tf.json`;
-  if (!existsSync(join(root, file))) throw new Error(`${file} does not exist: run 'npm run synth' first`);
-  const json = JSON.parse(readFileSync(join(root, file), 'utf8')) as { resource?: Record<string, Record<string, Record<string, any>>> };
-  const resources = json.resource ?? {};
+export function bootstrapReleases(output: SynthesizedOutput, env: Environment): ChartRelease[] {
+  const stack = output.stacks.find((candidate) => candidate.name === stackName(env.name, 'bootstrap'));
+  if (stack === undefined) throw new Error(`the synthesized output holds no ${stackName(env.name, 'bootstrap')} stack: run 'npm run synth' first`);
+  const resources = (stack.json.resource ?? {}) as Record<string, Record<string, Record<string, any>>>;
   return Object.entries(resources['helm_release'] ?? {}).map(([id, release]) => ({
     environment: env.name,
     release: release['name'],
     chart: release['chart'],
     version: release['version'],
-    namespace: resolveReference(resources, release['namespace'], `${file} helm_release.${id}.namespace`),
+    namespace: resolveReference(resources, release['namespace'], `${stack.file} helm_release.${id}.namespace`),
     // Later values files win in Helm; the stack passes JSON documents.
     values: Object.assign({}, ...(release['values'] ?? []).map((text: string) => JSON.parse(text))),
-    origin: `${file} helm_release.${id}`,
+    origin: `${stack.file} helm_release.${id}`,
   }));
 }
 
@@ -189,22 +183,40 @@ export function sharedCrds(): KubeObject[] {
     .flatMap((file) => documents(readFileSync(join(dir, file), 'utf8')));
 }
 
+/** Kubernetes' own kinds that have no namespace; a custom resource's scope is its CRD's. */
+const CLUSTER_SCOPED_KINDS = [
+  'Namespace', 'Node', 'PersistentVolume', 'ClusterRole', 'ClusterRoleBinding', 'CustomResourceDefinition', 'StorageClass', 'CSIDriver',
+  'CSINode', 'VolumeAttachment', 'PriorityClass', 'RuntimeClass', 'IngressClass', 'APIService', 'ValidatingWebhookConfiguration',
+  'MutatingWebhookConfiguration', 'ValidatingAdmissionPolicy', 'ValidatingAdmissionPolicyBinding',
+];
+
 /**
  * Every chart of the environment rendered: the operators' and the bootstrap stack's. The API versions are those of the
  * cluster once everything is installed (Kubernetes' own, the pinned CRDs and every CRD the charts install), as Argo
  * CD sees them on every sync after the first: charts that add objects when an API is served (a ServiceMonitor when
- * the Prometheus operator runs) are rendered with them.
+ * the Prometheus operator runs) are rendered with them. Namespaced objects that Helm leaves without a namespace get
+ * the release's, where Argo CD applies them.
  */
-export async function renderEnvironment(helm: string, root: string, env: Environment): Promise<RenderedChart[]> {
+export async function renderEnvironment(helm: string, output: SynthesizedOutput, env: Environment): Promise<RenderedChart[]> {
   const chartsRoot = join(sharedDir(), 'charts');
-  const releases = [...operatorReleases(root, env), ...bootstrapReleases(root, env)];
+  const releases = [...operatorReleases(output, env), ...bootstrapReleases(output, env)];
   const kubeVersion = `${env.cluster.kubernetesVersion}.0`;
-  let apiVersions = apiVersionsOf(sharedCrds());
+  const pinned = sharedCrds();
+  let apiVersions = apiVersionsOf(pinned);
   for (;;) {
     const rendered: RenderedChart[] = [];
     for (const release of releases) rendered.push(await renderChart(helm, chartsRoot, release, { kubeVersion, apiVersions }));
-    const installed = apiVersionsOf([...sharedCrds(), ...rendered.flatMap((chart) => chart.objects)]);
-    if (installed.every((version) => apiVersions.includes(version))) return rendered;
+    const crds = [...pinned, ...rendered.flatMap((chart) => chart.objects)].filter((object) => object.kind === 'CustomResourceDefinition');
+    const installed = apiVersionsOf(crds);
+    if (installed.every((version) => apiVersions.includes(version))) {
+      const clusterScoped = new Set([...CLUSTER_SCOPED_KINDS, ...crds.filter((crd) => crd['spec'].scope === 'Cluster').map((crd) => crd['spec'].names.kind)]);
+      return rendered.map((chart) => ({
+        ...chart,
+        objects: chart.objects.map((object) =>
+          object.metadata.namespace === undefined && !clusterScoped.has(object.kind) ? { ...object, metadata: { ...object.metadata, namespace: chart.release.namespace } } : object,
+        ),
+      }));
+    }
     apiVersions = installed;
   }
 }

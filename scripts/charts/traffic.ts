@@ -3,7 +3,7 @@
  * the Kubernetes API (what the VPC CNI enforces): the API server calling every webhook, Prometheus reaching every port
  * it scrapes, and every operator reaching the API server and DNS.
  */
-import { parseIpv4Cidr, type Ipv4Cidr } from '../../environments/cidr';
+import { cidrsOverlap, parseIpv4Cidr, type Ipv4Cidr } from '../../environments/cidr';
 import type { KubeObject } from '../policy/rule';
 import { podTemplates } from './pod-security';
 
@@ -44,16 +44,8 @@ export function selects(selector: LabelSelector | undefined, labels: Labels): bo
 
 /** Whether every address of `inner` is in `outer` and none is in `except`. */
 function cidrCovers(outer: string, inner: string, except: readonly string[] = []): boolean {
-  const a = cidr(outer);
-  const b = cidr(inner);
-  if (a.prefixLength > b.prefixLength) return false;
-  const size = 2 ** (32 - a.prefixLength);
-  if (Math.floor(a.network / size) !== Math.floor(b.network / size)) return false;
-  return except.every((excluded) => {
-    const e = cidr(excluded);
-    const shorter = 2 ** (32 - Math.min(e.prefixLength, b.prefixLength));
-    return Math.floor(e.network / shorter) !== Math.floor(b.network / shorter);
-  });
+  const [a, b] = [cidr(outer), cidr(inner)];
+  return a.prefixLength <= b.prefixLength && cidrsOverlap(a, b) && except.every((excluded) => !cidrsOverlap(cidr(excluded), b));
 }
 
 function cidr(text: string): Ipv4Cidr {

@@ -56,12 +56,7 @@ export interface ChartFinding {
 export function chartFindings(env: Environment, charts: readonly RenderedChart[], accepted: readonly AcceptedFinding[]): ChartFinding[] {
   const rules = RULES.filter((rule) => rule.target === 'manifest');
   return charts.flatMap((chart) => {
-    // Objects without a namespace are applied in the release's; the rules read it from the object.
-    const manifests = chart.objects.map((object) => ({
-      environment: env.name,
-      file: `chart ${chart.release.chart} (release ${chart.release.release})`,
-      object: object.metadata.namespace === undefined ? { ...object, metadata: { ...object.metadata, namespace: chart.release.namespace } } : object,
-    }));
+    const manifests = chart.objects.map((object) => ({ environment: env.name, file: `chart ${chart.release.chart} (release ${chart.release.release})`, object }));
     const evaluation = evaluate(rules, { stacks: [], manifests }, [env]);
     return evaluation.findings.map((finding) => {
       const parts = finding.subject.split('/');

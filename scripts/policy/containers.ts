@@ -36,26 +36,33 @@ export interface DefinedPod {
 /** Kinds whose pod template this repository writes. */
 export const WORKLOAD_KINDS = ['Deployment', 'StatefulSet', 'DaemonSet', 'ReplicaSet', 'Job', 'CronJob', 'Pod', 'SparkApplication', 'ScheduledSparkApplication'] as const;
 
+/** Where a workload kind keeps its pod template (metadata and spec): a path into the object; a Pod is its own. */
+const TEMPLATE_PATHS: Readonly<Record<string, readonly string[]>> = {
+  Pod: [],
+  Deployment: ['spec', 'template'],
+  StatefulSet: ['spec', 'template'],
+  DaemonSet: ['spec', 'template'],
+  ReplicaSet: ['spec', 'template'],
+  ReplicationController: ['spec', 'template'],
+  Job: ['spec', 'template'],
+  CronJob: ['spec', 'jobTemplate', 'spec', 'template'],
+};
+
+/** The pod template of a Kubernetes workload and the path to it, or undefined for other kinds. */
+export function podTemplate(object: KubeObject): { readonly path: readonly string[]; readonly metadata: Fields | undefined; readonly spec: Fields | undefined } | undefined {
+  const path = TEMPLATE_PATHS[object.kind];
+  if (path === undefined) return undefined;
+  const template = path.reduce<Fields | undefined>((value, key) => value?.[key], object);
+  return { path, metadata: template?.metadata, spec: template?.spec };
+}
+
 /** The pod spec of a Kubernetes workload, or undefined for other kinds. */
 function podSpec(object: KubeObject): Fields | undefined {
-  switch (object.kind) {
-    case 'Pod':
-      return object.spec;
-    case 'CronJob':
-      return object.spec?.jobTemplate?.spec?.template?.spec;
-    case 'Deployment':
-    case 'StatefulSet':
-    case 'DaemonSet':
-    case 'ReplicaSet':
-    case 'Job':
-      return object.spec?.template?.spec;
-    default:
-      return undefined;
-  }
+  return podTemplate(object)?.spec;
 }
 
 /** The SparkApplication spec of a Spark application (a ScheduledSparkApplication's template). */
-function sparkSpec(object: KubeObject): Fields | undefined {
+export function sparkSpec(object: KubeObject): Fields | undefined {
   if (object.kind === 'SparkApplication') return object.spec;
   if (object.kind === 'ScheduledSparkApplication') return object.spec?.template;
   return undefined;
