@@ -86,6 +86,9 @@ export const pipelineServiceAccount = (pipeline: string): string => `spark-${pip
 /** Secrets Manager names of an environment all start with this; External Secrets may read nothing else. */
 export const secretsPrefix = (env: EnvironmentName): string => `${PROJECT}/${env}/`;
 
+/** The ECR repository of the environment's pipeline image (pipelines/runtime/Dockerfile). */
+export const pipelineImageRepository = (env: EnvironmentName): string => `${PROJECT}-${env}/spark`;
+
 /** The Strimzi Kafka cluster of every environment (in NAMESPACES.kafka). */
 export const KAFKA_CLUSTER = 'events';
 

@@ -1,4 +1,4 @@
-import { CONNECTORS, SPARK_VERSION } from '../pipelines/runtime/spark';
+import { SPARK_VERSION } from '../pipelines/runtime/spark';
 
 /**
  * Every version the Kubernetes side pins, in one place: operator charts (installed by the Applications in
@@ -47,10 +47,5 @@ export const STACKABLE_PRODUCTS = { hdfs: '3.5.0', zookeeper: '3.9.5' } as const
  */
 export const KAFKA = { version: '4.3.1', metadataVersion: '4.3-IV0' } as const;
 
-/** The Spark image of the History Server and the pipelines: the release of pipelines/runtime/spark.ts. */
-export const SPARK = {
-  version: SPARK_VERSION,
-  image: `docker.io/library/spark:${SPARK_VERSION}-scala2.13-java17-python3-ubuntu`,
-  // Not in the Spark image; fetched once per pod into an emptyDir (egress to Maven Central on 443).
-  s3aPackages: CONNECTORS.s3,
-} as const;
+/** The Spark release of the pipelines and the History Server, which run the pipeline image (pipelines/runtime/image.ts). */
+export const SPARK = { version: SPARK_VERSION } as const;

@@ -5,6 +5,7 @@ import { loadEnvironments } from '../../environments/load';
 import { bucketName } from '../../environments/naming';
 import type { Environment } from '../../environments/schema';
 import { loadPipelines, type LoadedPipeline } from '../../pipelines/load';
+import { pipelineImageTag } from '../../pipelines/runtime/image';
 import { topicFields, topicsOf } from '../../pipelines/rules';
 import { FIXTURE_INPUTS, fixtureEnvironments } from '../../scripts/fixtures/environments';
 import { pipeline as clicksSpec } from '../../scripts/fixtures/pipeline-specs/clicks/pipeline';
@@ -111,7 +112,8 @@ describe.each(cases)('the $pipeline.name pipeline in $env.name', ({ env, pipelin
   });
 
   it('pins the image, the service account and the job code version', () => {
-    expect(spec.image).toMatch(/^docker\.io\/library\/spark:\d+\.\d+\.\d+-/);
+    // The environment's own registry, and the tag the image's content gives it.
+    expect(spec.image).toBe(`${env.aws.accountId}.dkr.ecr.${env.aws.region}.amazonaws.com/driftless-${env.name}/spark:${pipelineImageTag()}`);
     expect(spec.driver.serviceAccount).toBe(`spark-${pipeline.name}`);
     expect(spec.executor.serviceAccount).toBe(`spark-${pipeline.name}`);
     expect(spec.mainApplicationFile).toBe(`s3a://${bucketName(env, 'artifacts')}/pipelines/${pipeline.name}/${pipeline.code.hash}/driftless_runtime.py`);
@@ -219,7 +221,7 @@ describe.each(fixtureEnvs)('the fixture pipelines in $name', (env) => {
   it('pin the image, the service account and the job code version', () => {
     for (const [objects, name] of [[readings, 'readings'], [clicks, 'clicks']] as const) {
       const app = findObject(objects, 'SparkApplication', name, 'pipelines');
-      expect(app.spec.image).toMatch(/^docker\.io\/library\/spark:\d+\.\d+\.\d+-/);
+      expect(app.spec.image).toBe(`${env.aws.accountId}.dkr.ecr.${env.aws.region}.amazonaws.com/driftless-${env.name}/spark:${pipelineImageTag()}`);
       expect(app.spec.driver.serviceAccount).toBe(`spark-${name}`);
       expect(app.spec.executor.serviceAccount).toBe(`spark-${name}`);
       expect(app.spec.mainApplicationFile).toBe(`s3a://driftless-${env.name}-artifacts-${env.aws.accountId}-${env.aws.region}/pipelines/${name}/${byName(name).code.hash}/driftless_runtime.py`);

@@ -32,7 +32,7 @@ import { k8s } from '../kube';
 import { DASHBOARD_LABEL } from '../monitoring-wiring';
 import { sparkSizing, topicPartitions } from '../sizing';
 import { SPARK } from '../versions';
-import { CONNECTORS } from '../../pipelines/runtime/spark';
+import { pipelineImage, SPARK_WORK_DIR } from '../../pipelines/runtime/image';
 import type { EnvironmentChartProps } from './environment-chart';
 import { EnvironmentChart } from './environment-chart';
 import { hdfsClientConf } from './hdfs-chart';
@@ -53,6 +53,7 @@ const isKeyedSink = (pipeline: LoadedPipeline, topic: string): boolean => pipeli
 export const kafkaCredentialsSecret = (pipeline: string): string => `${pipeline}-kafka`;
 
 const SPARK_UID = 185;
+
 
 /**
  * `k8s/rendered/<env>/pipelines/<name>`: everything one pipeline runs on, derived from its spec:
@@ -162,6 +163,8 @@ export class PipelineChart extends EnvironmentChart {
       : [];
     const mounts = [
       { name: 'tmp', mountPath: '/tmp' },
+      // Spark's working directory (the image's WORKDIR): executors fetch the job's files there, under a read-only root.
+      { name: 'work-dir', mountPath: SPARK_WORK_DIR },
       ...(usesKafka ? [{ name: 'kafka-ca', mountPath: KAFKA_CONNECTION.caFile.replace(/\/[^/]+$/, ''), readOnly: true }] : []),
     ];
     const pod = {
@@ -176,14 +179,13 @@ export class PipelineChart extends EnvironmentChart {
       type: SparkApplicationSpecType.PYTHON,
       mode: SparkApplicationSpecMode.CLUSTER,
       sparkVersion: SPARK.version,
-      image: SPARK.image,
+      // The pipeline image: Spark with every connector in its jars, so no pod downloads code when it starts.
+      image: pipelineImage(env),
       mainApplicationFile: `${job.codeUri}${RUNTIME_ENTRY}`,
       // The whole job description, resolved for this environment: every change to it is a change to this manifest.
       arguments: ['--job', JSON.stringify(job)],
       sparkConf: {
         ...defaults,
-        // Spark's own Kafka connector for the source and sinks; the version follows the Spark image.
-        'spark.jars.packages': `${defaults['spark.jars.packages']},${CONNECTORS.kafka}`,
         'spark.sql.sources.partitionOverwriteMode': 'dynamic',
         'spark.sql.session.timeZone': 'UTC',
         'spark.sql.streaming.metricsEnabled': 'true',
@@ -191,6 +193,7 @@ export class PipelineChart extends EnvironmentChart {
       ...(pipeline.sink.type === 'hdfs' ? { hadoopConf: hdfsClientConf(env) } : {}),
       volumes: [
         { name: 'tmp', emptyDir: { sizeLimit: SparkApplicationSpecVolumesEmptyDirSizeLimit.fromString('2Gi') } },
+        { name: 'work-dir', emptyDir: { sizeLimit: SparkApplicationSpecVolumesEmptyDirSizeLimit.fromString('1Gi') } },
         ...(usesKafka ? [{ name: 'kafka-ca', secret: { secretName: credentials, items: [{ key: 'ca.crt', path: 'ca.crt' }] } }] : []),
       ] as SparkApplicationSpec['volumes'],
       driver: { ...pod, cores: size.driverCores, memory: `${size.driverMemoryMiB}m` } as SparkApplicationSpec['driver'],

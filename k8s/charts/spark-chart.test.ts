@@ -7,7 +7,7 @@ import type { Pipeline } from '../../pipelines/schema';
 import { fixtureEnvironments } from '../../scripts/fixtures/environments';
 import { fixturePipelines } from '../../scripts/fixtures/pipelines';
 import { findObject, ofKind, renderChart, type KubeObject } from '../manifest-lookup';
-import { SPARK } from '../versions';
+import { pipelineImage } from '../../pipelines/runtime/image';
 import { SparkChart } from './spark-chart';
 
 const fixtures = await fixturePipelines();
@@ -113,9 +113,8 @@ describe.each(cases)('the $env.name Spark runtime', ({ env, pipelines }) => {
       expect(conf.get('spark.metrics.conf.*.sink.prometheusServlet.path')).toBe('/metrics/prometheus');
     });
 
-    it('fetches the pinned hadoop-aws into the writable /tmp', () => {
-      expect(conf.get('spark.jars.packages')).toBe(SPARK.s3aPackages);
-      expect(conf.get('spark.jars.ivy')).toBe('/tmp');
+    it('fetches nothing at start: the connectors are in the pipeline image', () => {
+      expect([...conf.keys()].filter((key) => /^spark\.jars(\.|$)/.test(key))).toEqual([]);
     });
 
     it('keeps its lines sorted', () => {
@@ -138,7 +137,7 @@ describe.each(cases)('the $env.name Spark runtime', ({ env, pipelines }) => {
       expect(findObject(objects, 'ServiceAccount', 'spark-history-server', operatorNs).automountServiceAccountToken).toBe(false);
       expect(server.command).toEqual(['/opt/spark/bin/spark-class', 'org.apache.spark.deploy.history.HistoryServer']);
       for (const container of containers) {
-        expect(container.image).toBe(SPARK.image);
+        expect(container.image).toBe(pipelineImage(env));
         expect(container.image).toMatch(/:[\w.-]+$/);
         expect(container.image).not.toMatch(/:latest$/);
       }
@@ -156,12 +155,9 @@ describe.each(cases)('the $env.name Spark runtime', ({ env, pipelines }) => {
       expect(server.volumeMounts).toContainEqual({ name: confVolume.name, mountPath: '/etc/spark/conf', readOnly: true });
     });
 
-    it('puts the hadoop-aws jars fetched by its init container on the daemon classpath', () => {
-      const [fetch] = pod.initContainers;
-      expect(fetch.command).toEqual(expect.arrayContaining(['org.apache.ivy.Main', ...SPARK.s3aPackages.split(':')]));
-      expect(server.env).toContainEqual({ name: 'SPARK_DAEMON_CLASSPATH', value: '/opt/spark-deps/jars/*' });
-      expect(fetch.command.at(-1)).toMatch(/^\/opt\/spark-deps\/jars\//);
-      expect(fetch.volumeMounts).toContainEqual({ name: 'deps', mountPath: '/opt/spark-deps' });
+    it('has no init container and no volume for jars: S3A is in the image', () => {
+      expect(pod.initContainers ?? []).toEqual([]);
+      expect(pod.volumes.filter((v: any) => v.emptyDir !== undefined).map((v: any) => v.name)).toEqual(['tmp']);
     });
 
     it('runs as uid 185, non-root, with the RuntimeDefault seccomp profile', () => {
@@ -169,7 +165,7 @@ describe.each(cases)('the $env.name Spark runtime', ({ env, pipelines }) => {
     });
 
     it('gives every container a read-only root filesystem, no privilege escalation and no capabilities', () => {
-      expect(containers).toHaveLength(2);
+      expect(containers).toHaveLength(1);
       for (const container of containers) {
         expect(container.securityContext, container.name).toEqual({
           runAsNonRoot: true,

@@ -14,7 +14,7 @@ import type { Pipeline } from '../../pipelines/schema';
 import { SecretStore, SecretStoreSpecProviderKubernetesServerCaProviderType } from '../imports/external-secrets.io';
 import { k8s } from '../kube';
 import { cpus, gibibytes, sparkRuntimePods, type PodGroup } from '../sizing';
-import { SPARK } from '../versions';
+import { pipelineImage } from '../../pipelines/runtime/image';
 import { EnvironmentChart, type EnvironmentChartProps } from './environment-chart';
 
 /** The ConfigMap in NAMESPACES.pipelines with the platform's default Spark configuration, and its key. */
@@ -61,7 +61,7 @@ function s3aReadSettings(env: Environment): Record<string, string> {
 /**
  * The platform's default Spark configuration for pipelines: S3A with Pod Identity credentials and
  * SSE-KMS with the data key on every write, event logs for the History Server, Prometheus metrics on
- * the driver UI (4040), and hadoop-aws fetched at start. Exported so that a SparkApplication can carry
+ * the driver UI (4040); the connectors are in the pipeline image, nothing is fetched at start. Exported so that a SparkApplication can carry
  * the same settings in `sparkConf` (Spark on Kubernetes starts the driver with `--properties-file`,
  * and then spark-submit does not read `spark-defaults.conf` by default).
  */
@@ -78,9 +78,6 @@ export function sparkDefaults(env: Environment): Record<string, string> {
     'spark.metrics.conf.*.sink.prometheusServlet.path': '/metrics/prometheus',
     // Metric names then carry the application's name rather than its per-run id, so dashboards and alerts stay stable.
     'spark.metrics.namespace': '${spark.app.name}',
-    // The image lacks hadoop-aws; Ivy resolves it into /tmp (cache/ and jars/), the only writable path (an emptyDir).
-    'spark.jars.packages': SPARK.s3aPackages,
-    'spark.jars.ivy': '/tmp',
   };
 }
 
@@ -103,8 +100,6 @@ export function sparkDefaultsFile(conf: Record<string, string>): string {
   return `# Rendered from k8s/charts/spark-chart.ts; edit it there.\n${lines.join('\n')}\n`;
 }
 
-/** Where the History Server's init container keeps Ivy's cache and puts hadoop-aws and the AWS SDK for the daemon classpath. */
-const DEPS_DIR = '/opt/spark-deps';
 const CONF_DIR = '/etc/spark/conf';
 const TMP_DIR = '/tmp';
 /** The non-root user and group of the official Spark image. */
@@ -203,7 +198,6 @@ export class SparkChart extends EnvironmentChart {
       readOnlyRootFilesystem: true,
       capabilities: { drop: ['ALL'] },
     };
-    const [group, artifact, version] = mavenCoordinates(SPARK.s3aPackages);
     const http = (path: string) => ({ httpGet: { path, port: k8s.IntOrString.fromString('http') } });
 
     new k8s.KubeDeployment(this, 'history-server', {
@@ -225,48 +219,16 @@ export class SparkChart extends EnvironmentChart {
               fsGroup: SPARK_UID,
               seccompProfile: { type: 'RuntimeDefault' },
             },
-            initContainers: [
-              {
-                // The image has no hadoop-aws; Ivy (in Spark's own jars) fetches it and the AWS SDK it was built with.
-                name: 'fetch-s3a',
-                image: SPARK.image,
-                imagePullPolicy: 'IfNotPresent',
-                command: [
-                  'java',
-                  `-Duser.home=${TMP_DIR}`,
-                  `-Divy.home=${DEPS_DIR}/ivy`,
-                  '-cp',
-                  '/opt/spark/jars/*',
-                  'org.apache.ivy.Main',
-                  '-cache',
-                  `${DEPS_DIR}/ivy/cache`,
-                  '-dependency',
-                  group,
-                  artifact,
-                  version,
-                  '-confs',
-                  'default',
-                  '-retrieve',
-                  `${DEPS_DIR}/jars/[organisation]-[artifact]-[revision](-[classifier]).[ext]`,
-                ],
-                resources,
-                securityContext,
-                volumeMounts: [
-                  { name: 'tmp', mountPath: TMP_DIR },
-                  { name: 'deps', mountPath: DEPS_DIR },
-                ],
-              },
-            ],
             containers: [
               {
                 name: 'history-server',
-                image: SPARK.image,
+                // The pipeline image: Spark with S3A and the AWS SDK in its jars, so nothing is fetched at start.
+                image: pipelineImage(env),
                 imagePullPolicy: 'IfNotPresent',
                 // Not the image's entrypoint: it would try to edit /etc/passwd and runs drivers and executors only.
                 command: ['/opt/spark/bin/spark-class', 'org.apache.spark.deploy.history.HistoryServer'],
                 env: [
                   { name: 'SPARK_CONF_DIR', value: CONF_DIR },
-                  { name: 'SPARK_DAEMON_CLASSPATH', value: `${DEPS_DIR}/jars/*` },
                   // Half the container for the heap; the rest for metaspace, threads and S3A buffers.
                   { name: 'SPARK_DAEMON_MEMORY', value: `${Math.floor((size.memoryGiB * 1024) / 2)}m` },
                 ],
@@ -278,7 +240,6 @@ export class SparkChart extends EnvironmentChart {
                 livenessProbe: { ...http('/api/v1/version'), periodSeconds: 20, timeoutSeconds: 5, failureThreshold: 3 },
                 volumeMounts: [
                   { name: 'conf', mountPath: CONF_DIR, readOnly: true },
-                  { name: 'deps', mountPath: DEPS_DIR, readOnly: true },
                   // Java and Hadoop (S3A buffers under hadoop.tmp.dir) write here.
                   { name: 'tmp', mountPath: TMP_DIR },
                 ],
@@ -286,8 +247,6 @@ export class SparkChart extends EnvironmentChart {
             ],
             volumes: [
               { name: 'conf', configMap: { name } },
-              // hadoop-aws and the AWS SDK v2 bundle are about 600 MB, held twice: Ivy's cache and the retrieved jars.
-              { name: 'deps', emptyDir: { sizeLimit: k8s.Quantity.fromString('3Gi') } },
               { name: 'tmp', emptyDir: { sizeLimit: k8s.Quantity.fromString('1Gi') } },
             ],
           },
@@ -303,13 +262,4 @@ export class SparkChart extends EnvironmentChart {
       },
     });
   }
-}
-
-/** `group:artifact:version` as Ivy's command line takes it. */
-function mavenCoordinates(coordinates: string): [string, string, string] {
-  const parts = coordinates.split(':');
-  if (parts.length !== 3 || parts.some((p) => p === '')) {
-    throw new Error(`'SPARK.s3aPackages' must be one Maven coordinate group:artifact:version, got ${coordinates}`);
-  }
-  return [parts[0]!, parts[1]!, parts[2]!];
 }

@@ -12,7 +12,7 @@ import { LOCAL_AWS_CREDENTIALS } from './s3';
 export const LOCAL_OVERRIDES = [
   ['endpoints', 'the Kafka bootstrap address in the job, the S3A endpoint (path-style, plain HTTP to the emulator), and the namenode address behind the HDFS nameservice'],
   ['credentials', "the Kafka user's password and the local CA file (Strimzi's Secrets on the cluster), and test AWS keys in the environment (the pod's identity on the cluster)"],
-  ['sizing', "Spark in local mode with the given cores and driver memory instead of executors, and as many shuffle partitions as cores; the connector jars from the toolchain's cache instead of fetching spark.jars.packages at start"],
+  ['sizing', "Spark in local mode with the given cores and driver memory instead of executors, and as many shuffle partitions as cores; the connector jars from the toolchain's cache (the ones the pipeline image holds) on the class path"],
 ] as const;
 
 /** The local engines' addresses and the pipeline's credentials. */
@@ -51,10 +51,7 @@ export function localSubmission(
   const manifestJob = jobOf(application);
   const job: JobSpec = { ...manifestJob, kafka: { ...manifestJob.kafka, bootstrapServers: options.endpoints.kafkaBootstrap, caFile: options.endpoints.kafkaCaFile } };
   const conf: Record<string, string> = {};
-  for (const [key, value] of Object.entries(application.sparkConf)) {
-    if (key === 'spark.jars.packages' || key === 'spark.jars.ivy') continue;
-    conf[key] = value;
-  }
+  for (const [key, value] of Object.entries(application.sparkConf)) conf[key] = value;
   for (const [key, value] of Object.entries(application.hadoopConf)) conf[`spark.hadoop.${key}`] = value;
   for (const key of Object.keys(application.hadoopConf)) {
     if (key.startsWith('dfs.namenode.rpc-address.')) conf[`spark.hadoop.${key}`] = options.endpoints.namenode;

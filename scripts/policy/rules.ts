@@ -15,6 +15,7 @@ import { NAMESPACE_RULES } from './namespace-rules';
 import { NODE_RULES } from './node-rules';
 import type { Rule } from './rule';
 import { S3_RULES } from './s3-rules';
+import { SPARK_RULES } from './spark-rules';
 import { STORAGE_RULES } from './storage-rules';
 import { TAG_RULES } from './tag-rules';
 import { VPC_RULES } from './vpc-rules';
@@ -32,6 +33,7 @@ export const RULES: readonly Rule[] = [
   ...BOOTSTRAP_RULES,
   ...CONTAINER_RULES,
   ...HOST_ACCESS_RULES,
+  ...SPARK_RULES,
   ...METADATA_RULES,
   ...NAMESPACE_RULES,
   ...STORAGE_RULES,
