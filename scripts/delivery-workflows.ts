@@ -13,6 +13,7 @@
  */
 import { stringify } from 'yaml';
 import { deployOrder } from '../environments/load';
+import { STACKS, type StackKind } from '../environments/naming';
 import type { Environment } from '../environments/schema';
 
 /** Where the workflows live, relative to the repository root. */
@@ -31,7 +32,23 @@ const ACTION = {
   setupTerraform: 'hashicorp/setup-terraform@b9cd54a3c349d3f38e8881555d616ced269862dd # v3.1.2',
   awsCredentials: 'aws-actions/configure-aws-credentials@ececac1a45f3b08a01d2dd070d28d111c5fe6722 # v4.1.0',
   githubScript: 'actions/github-script@60a0d83039c74a4aee543508d2ffcb1c3799cdea # v7.0.1',
+  setupBuildx: 'docker/setup-buildx-action@37fe631027851001ddb9b187196cc803df7f5f0e # v4.3.0',
+  buildPush: 'docker/build-push-action@53b7df96c91f9c12dcc8a07bcb9ccacbed38856a # v7.3.0',
+  ecrLogin: 'aws-actions/amazon-ecr-login@03f1aad4c6c7ffd436567f42f9384779290529bd # v2.1.7',
+  trivy: 'aquasecurity/trivy-action@ed142fd0673e97e23eac54620cfb913e5ce36c25 # v0.36.0',
 } as const;
+
+/** The Trivy release the image scan runs (trivy-action installs it; pinned here rather than left to the action's default). */
+export const TRIVY_VERSION = 'v0.70.0';
+
+/** The stacks that hold what the pipelines' pods fetch (the artifacts bucket with the job code, and the image registry). */
+const STORAGE_STACKS: readonly StackKind[] = ['network', 'data-lake'];
+
+/** `"$ENVIRONMENT-<stack>"` for each of the stacks, in deploy order, for a shell command line. */
+const stackArguments = (kinds: readonly StackKind[]): string => STACKS.filter((kind) => kinds.includes(kind)).map((kind) => `"$ENVIRONMENT-${kind}"`).join(' ');
+
+/** The build context of the pipeline image: the folder of pipelines/runtime/Dockerfile. */
+const IMAGE_CONTEXT = 'pipelines/runtime';
 
 /** The names of the generated files in WORKFLOWS_DIR; any other file there belongs to the team and is left alone. */
 export const GENERATED_WORKFLOWS = ['pr.yml', 'deploy.yml', 'deploy-environment.yml', 'drift.yml'] as const;
@@ -126,6 +143,21 @@ function awsCredentials(roleSecret: string): string[] {
   return [`      - uses: ${ACTION.awsCredentials}`, '        with:', `          role-to-assume: \${{ ${roleSecret} }}`, '          aws-region: ${{ secrets.AWS_REGION }}'];
 }
 
+/** Trivy over a built image: critical vulnerabilities with a fix available fail the job. */
+function scanImage(image: string, condition?: string): string[] {
+  return [
+    '      - name: Scan the pipeline image (a critical vulnerability with a fix fails the job)',
+    ...(condition === undefined ? [] : [`        if: ${condition}`]),
+    `        uses: ${ACTION.trivy}`,
+    '        with:',
+    `          image-ref: ${image}`,
+    '          severity: CRITICAL',
+    '          ignore-unfixed: true',
+    '          exit-code: "1"',
+    `          version: ${TRIVY_VERSION}`,
+  ];
+}
+
 function prWorkflow(environments: readonly DeliveredEnvironment[]): string {
   const plans = environments.map((env) => `plan-${env.name}.md`);
   return text([
@@ -166,6 +198,23 @@ function prWorkflow(environments: readonly DeliveredEnvironment[]): string {
     `          test -z "$(git status --porcelain -- k8s/rendered ${WORKFLOWS_DIR})"`,
     '      - name: Policy gate',
     '        run: npm run validate',
+    '',
+    '  image:',
+    '    runs-on: ubuntu-22.04',
+    '    timeout-minutes: 30',
+    '    permissions:',
+    '      contents: read',
+    '    steps:',
+    `      - uses: ${ACTION.checkout}`,
+    `      - uses: ${ACTION.setupBuildx}`,
+    '      - name: Build the pipeline image, without pushing it',
+    `        uses: ${ACTION.buildPush}`,
+    '        with:',
+    `          context: ${IMAGE_CONTEXT}`,
+    '          load: true',
+    '          push: false',
+    '          tags: driftless-pipeline:pr-${{ github.event.pull_request.number }}',
+    ...scanImage('driftless-pipeline:pr-${{ github.event.pull_request.number }}'),
     '',
     '  report:',
     '    needs: test',
@@ -261,9 +310,11 @@ function deployWorkflow(environments: readonly DeliveredEnvironment[]): string {
 function deployEnvironmentWorkflow(): string {
   return text([
     GENERATED,
-    '# Deploys one environment: its job code to the artifacts bucket, then its four stacks in dependency order.',
-    '# Called by deploy.yml once per environment; the GitHub environment of the same name holds the deploy role',
-    '# (secret AWS_DEPLOY_ROLE) and, for production environments, the required reviewers.',
+    '# Deploys one environment: the network and data-lake stacks (which hold the artifacts bucket and the image',
+    '# registry), then the pipeline image (built, scanned and pushed with its SBOM and provenance when the registry',
+    '# lacks its tag) and the job code, and only then the cluster and bootstrap stacks. Called by deploy.yml once',
+    '# per environment; the GitHub environment of the same name holds the deploy role (secret AWS_DEPLOY_ROLE, the',
+    "# environment's aws.deployRoleArn, the only principal that may push an image) and the required reviewers.",
     'name: deploy-environment',
     '',
     'on:',
@@ -294,12 +345,57 @@ function deployEnvironmentWorkflow(): string {
     ...setupTerraform(`"${TERRAFORM_VERSION}"`),
     ...awsCredentials('secrets.AWS_DEPLOY_ROLE'),
     '      - run: npm ci',
+    '      - name: Deploy where the image and the job code are kept',
+    `        run: npx cdktf deploy ${stackArguments(STORAGE_STACKS)} --auto-approve --outputs-file-include-sensitive-outputs=false`,
+    '        env:',
+    '          ENVIRONMENT: ${{ inputs.environment }}',
+    '      - name: Find the pipeline image the manifests reference',
+    '        id: image',
+    '        run: npm run --silent image -- --env "$ENVIRONMENT" >> "$GITHUB_OUTPUT"',
+    '        env:',
+    '          ENVIRONMENT: ${{ inputs.environment }}',
+    ...comment('Tags are immutable: an image already pushed is never built again, and any error but "not found" stops the deploy.', 6),
+    '      - name: Is it in the registry?',
+    '        id: registry',
+    '        run: |',
+    '          if aws ecr describe-images --repository-name "$REPOSITORY" --image-ids imageTag="$TAG" > /dev/null 2> describe.err; then',
+    '            echo "missing=false" >> "$GITHUB_OUTPUT"',
+    '          elif grep -q ImageNotFoundException describe.err; then',
+    '            echo "missing=true" >> "$GITHUB_OUTPUT"',
+    '          else',
+    '            cat describe.err; exit 1',
+    '          fi',
+    '        env:',
+    '          REPOSITORY: ${{ steps.image.outputs.repository }}',
+    '          TAG: ${{ steps.image.outputs.tag }}',
+    `      - uses: ${ACTION.ecrLogin}`,
+    "        if: steps.registry.outputs.missing == 'true'",
+    `      - uses: ${ACTION.setupBuildx}`,
+    "        if: steps.registry.outputs.missing == 'true'",
+    '      - name: Build the pipeline image',
+    "        if: steps.registry.outputs.missing == 'true'",
+    `        uses: ${ACTION.buildPush}`,
+    '        with:',
+    `          context: ${IMAGE_CONTEXT}`,
+    '          load: true',
+    '          push: false',
+    '          tags: ${{ steps.image.outputs.image }}',
+    ...scanImage('${{ steps.image.outputs.image }}', "steps.registry.outputs.missing == 'true'"),
+    '      - name: Push it, with its SBOM and provenance (the same build, from the cache)',
+    "        if: steps.registry.outputs.missing == 'true'",
+    `        uses: ${ACTION.buildPush}`,
+    '        with:',
+    `          context: ${IMAGE_CONTEXT}`,
+    '          push: true',
+    '          sbom: true',
+    '          provenance: mode=max',
+    '          tags: ${{ steps.image.outputs.image }}',
     '      - name: Publish the job code the manifests reference',
     '        run: npm run publish-jobs -- --env "$ENVIRONMENT"',
     '        env:',
     '          ENVIRONMENT: ${{ inputs.environment }}',
-    '      - name: Deploy the stacks in order',
-    '        run: npx cdktf deploy "$ENVIRONMENT-*" --auto-approve --outputs-file-include-sensitive-outputs=false',
+    '      - name: Deploy the cluster and Argo CD',
+    `        run: npx cdktf deploy ${stackArguments(STACKS.filter((kind) => !STORAGE_STACKS.includes(kind)))} --auto-approve --outputs-file-include-sensitive-outputs=false`,
     '        env:',
     '          ENVIRONMENT: ${{ inputs.environment }}',
   ]);

@@ -4,6 +4,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { FIXTURE_INPUTS, withValues } from './fixtures/environments';
 import { deliveryWorkflows, GENERATED_WORKFLOWS, NODE_VERSION, planRoleSecret, TERRAFORM_VERSION, type DeliveredEnvironment } from './delivery-workflows';
 import { loadEnvironments, validateEnvironments } from '../environments/load';
+import { STACKS } from '../environments/naming';
 
 // The workflows are configuration that only GitHub runs: these tests are what checks them here. They are rendered
 // from the environments by `npm run synth` (scripts/synth.test.ts requires the committed ones to be that render),
@@ -83,7 +84,7 @@ function render(environments: readonly DeliveredEnvironment[]) {
 const runs = (job: any): string => (job.steps ?? []).map((s: any) => s.run ?? '').join('\n');
 const LEAST_PERMISSIONS = {
   assume: { contents: 'read', 'id-token': 'write' },
-  'pr.yml': { test: { contents: 'read' }, report: { contents: 'read', 'id-token': 'write' }, comment: { 'pull-requests': 'write' } },
+  'pr.yml': { test: { contents: 'read' }, image: { contents: 'read' }, report: { contents: 'read', 'id-token': 'write' }, comment: { 'pull-requests': 'write' } },
   'drift.yml': { detect: { contents: 'read', 'id-token': 'write' }, report: { issues: 'write' } },
 } as const;
 
@@ -209,7 +210,38 @@ function checkProperties(environments: readonly DeliveredEnvironment[]): void {
     expect(job.steps.find((step: any) => step.with?.['role-to-assume'] !== undefined).with['role-to-assume']).toBe('${{ secrets.AWS_DEPLOY_ROLE }}');
     const steps = runs(job);
     expect(steps).toContain('npm run publish-jobs -- --env "$ENVIRONMENT"');
-    expect(steps.indexOf('npm run publish-jobs')).toBeLessThan(steps.indexOf('npx cdktf deploy "$ENVIRONMENT-*" --auto-approve'));
+    // Every stack deployed once, in order: first those that keep the job code and the image, then the rest.
+    const deploys = [...steps.matchAll(/npx cdktf deploy ((?:"\$ENVIRONMENT-[\w-]+" ?)+)/g)].map((m) => [...m[1]!.matchAll(/\$ENVIRONMENT-([\w-]+)/g)].map((s) => s[1]));
+    expect(deploys.flat()).toEqual([...STACKS]);
+    expect(deploys).toHaveLength(2);
+    expect(deploys[0]).toContain('data-lake');
+    const at = (text: string) => {
+      const index = job.steps.findIndex((step: any) => (step.run ?? '').includes(text) || (step.uses ?? '').startsWith(text));
+      expect(index, text).toBeGreaterThanOrEqual(0);
+      return index;
+    };
+    // The image: looked up, built only when the registry lacks its tag, scanned, pushed with SBOM and provenance,
+    // all before the job code is published and the cluster and Argo CD are deployed.
+    const lookup = at('npm run --silent image -- --env');
+    const build = job.steps.findIndex((step: any) => (step.uses ?? '').startsWith('docker/build-push-action@') && step.with.push === false);
+    const scan = at('aquasecurity/trivy-action@');
+    const push = job.steps.findIndex((step: any) => (step.uses ?? '').startsWith('docker/build-push-action@') && step.with.push === true);
+    const order = [at('npx cdktf deploy'), lookup, build, scan, push, at('npm run publish-jobs'), at('npx cdktf deploy "$ENVIRONMENT-cluster"')];
+    expect(order).toEqual([...order].sort((a, b) => a - b));
+    expect(new Set(order).size).toBe(order.length);
+    for (const index of [build, scan, push]) expect(job.steps[index].if, job.steps[index].name).toBe("steps.registry.outputs.missing == 'true'");
+    expect(job.steps[scan].with).toMatchObject({ severity: 'CRITICAL', 'exit-code': '1' });
+    expect(job.steps[push].with).toMatchObject({ context: 'pipelines/runtime', sbom: true, provenance: 'mode=max', tags: '${{ steps.image.outputs.image }}' });
+  });
+
+  it('build and scan the pipeline image in every pull request, and push it nowhere', () => {
+    const image = jobs('pr.yml').image;
+    const builds = image.steps.filter((step: any) => (step.uses ?? '').startsWith('docker/build-push-action@'));
+    expect(builds).toHaveLength(1);
+    expect(builds[0].with).toMatchObject({ context: 'pipelines/runtime', push: false });
+    const scan = image.steps.find((step: any) => (step.uses ?? '').startsWith('aquasecurity/trivy-action@'));
+    expect(scan.with).toMatchObject({ 'image-ref': builds[0].with.tags, severity: 'CRITICAL', 'exit-code': '1' });
+    expect(Object.keys(image.permissions)).toEqual(['contents']);
   });
 
   it('look for drift every night in every environment and keep one issue per drifted environment', () => {
