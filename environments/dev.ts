@@ -4,7 +4,7 @@ import type { EnvironmentInput } from './schema';
 export const environment = {
   name: 'dev',
   production: false,
-  aws: { accountId: '111111111111', region: 'eu-central-1' },
+  aws: { accountId: '111111111111', region: 'eu-central-1', deployRoleArn: 'arn:aws:iam::111111111111:role/driftless-deploy' },
   network: { vpcCidr: '10.10.0.0/16', azCount: 2, natGateways: 1, interfaceEndpoints: false, flowLogRetentionDays: 14 },
   cluster: {
     kubernetesVersion: '1.34',

@@ -47,7 +47,8 @@ export const PLATFORM_SERVICE_ACCOUNTS = {
 export const RENDERED_COMPONENTS = ['apps', 'platform', 'kafka', 'hdfs', 'spark', 'monitoring', 'pipelines'] as const;
 export type RenderedComponent = (typeof RENDERED_COMPONENTS)[number];
 
-type Scope = Pick<Environment, 'name' | 'aws'>;
+// What a globally unique name needs of an environment: its name, account and region.
+type Scope = Pick<Environment, 'name'> & { readonly aws: Pick<Environment['aws'], 'accountId' | 'region'> };
 
 /** `<env>-<stack>`, the cdktf stack id and the folder under `cdktf.out/stacks/`. */
 export const stackName = (env: EnvironmentName, stack: StackKind): string => `${env}-${stack}`;

@@ -5,7 +5,7 @@ export const environment = {
   name: 'prod',
   follows: 'staging',
   production: true,
-  aws: { accountId: '333333333333', region: 'eu-central-1', stateBucket: 'driftless-tfstate-333333333333' },
+  aws: { accountId: '333333333333', region: 'eu-central-1', stateBucket: 'driftless-tfstate-333333333333', deployRoleArn: 'arn:aws:iam::333333333333:role/driftless-deploy' },
   network: { vpcCidr: '10.30.0.0/16', azCount: 3, natGateways: 3, interfaceEndpoints: true, flowLogRetentionDays: 365 },
   cluster: {
     kubernetesVersion: '1.34',

@@ -119,6 +119,26 @@ export const CROSS_FIELD_RULES: readonly CrossFieldRule[] = [
       ),
   },
   {
+    reads: ['aws.deployRoleArn', 'aws.accountId'],
+    check: ({ aws }) =>
+      when(aws.deployRoleArn.split(':')[4] !== aws.accountId, {
+        field: 'aws.deployRoleArn',
+        value: aws.deployRoleArn,
+        rule: `must be a role in the environment's account ${aws.accountId}`,
+      }),
+  },
+  {
+    // The deploy role applies the bootstrap stack's Helm releases, and the cluster grants access only through the
+    // access entries of cluster.adminRoleArns. A role of another account is reported by the rule above alone.
+    reads: ['aws.deployRoleArn', 'aws.accountId', 'cluster.adminRoleArns'],
+    check: ({ aws, cluster }) =>
+      when(aws.deployRoleArn.split(':')[4] === aws.accountId && !cluster.adminRoleArns.includes(aws.deployRoleArn), {
+        field: 'aws.deployRoleArn',
+        value: aws.deployRoleArn,
+        rule: `must be one of cluster.adminRoleArns (${cluster.adminRoleArns.join(', ')}): the deploy role applies the bootstrap stack inside the cluster, which only those roles may enter`,
+      }),
+  },
+  {
     reads: ['network.natGateways', 'network.azCount'],
     check: ({ network }) =>
       when(network.natGateways > network.azCount, {

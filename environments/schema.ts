@@ -47,6 +47,9 @@ const hostname = text(
   'must be a DNS hostname such as argocd.example.com: dot-separated labels of lower-case letters, digits and dashes (each 1-63 characters, not starting or ending with a dash), at most 253 characters, without scheme, port or path',
 );
 
+// IAM role ARNs; the account is checked against aws.accountId in rules.ts.
+const roleArn = text(/^arn:aws[a-z-]*:iam::\d{12}:role\/[\w+=,.@/-]{1,512}$/, 'must be an IAM role ARN such as arn:aws:iam::111111111111:role/platform-admin');
+
 const bucket = text(
   /^(?!xn--)(?!.*\.\.)(?!\d+\.\d+\.\d+\.\d+$)[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/,
   'must be an S3 bucket name: 3-63 lower-case letters, digits, dots and dashes, not shaped like an IP address',
@@ -87,6 +90,9 @@ export const Environment = z.strictObject({
     region: text(/^[a-z]{2}(-gov|-iso[a-z]*)?-[a-z]+-\d$/, 'must be an AWS region such as eu-central-1'),
     // Absent: Terraform keeps state in local files (fine for a first try, not for a team).
     stateBucket: bucket.optional(),
+    // The role the delivery workflow deploys as (the AWS_DEPLOY_ROLE secret of its GitHub environment): the only
+    // principal that may push the pipeline image to the environment's registry.
+    deployRoleArn: roleArn,
   }),
   network: z.strictObject({
     vpcCidr: cidr(16, 24),
@@ -100,7 +106,7 @@ export const Environment = z.strictObject({
     privateEndpoint: z.boolean(),
     publicAccessCidrs: z.array(cidr(0, 32)),
     nodeGroups: z.array(NodeGroup).min(1, 'must define at least one node group'),
-    adminRoleArns: z.array(text(/^arn:aws[a-z-]*:iam::\d{12}:role\/[\w+=,.@/-]{1,512}$/, 'must be an IAM role ARN such as arn:aws:iam::111111111111:role/platform-admin'))
+    adminRoleArns: z.array(roleArn)
       .min(1, 'must name at least one IAM role that administers the cluster (e.g. the deploy role)'),
     logRetentionDays: logRetention(),
   }),

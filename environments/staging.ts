@@ -5,7 +5,7 @@ export const environment = {
   name: 'staging',
   follows: 'dev',
   production: false,
-  aws: { accountId: '222222222222', region: 'eu-central-1', stateBucket: 'driftless-tfstate-222222222222' },
+  aws: { accountId: '222222222222', region: 'eu-central-1', stateBucket: 'driftless-tfstate-222222222222', deployRoleArn: 'arn:aws:iam::222222222222:role/driftless-deploy' },
   network: { vpcCidr: '10.20.0.0/16', azCount: 3, natGateways: 1, interfaceEndpoints: true, flowLogRetentionDays: 30 },
   cluster: {
     kubernetesVersion: '1.34',

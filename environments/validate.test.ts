@@ -76,6 +76,9 @@ describe('field rules', () => {
     ['an invalid state bucket name', withValues(lab, { 'aws.stateBucket': 'My_State' }), 'aws.stateBucket', 'must be an S3 bucket name'],
     ['an admin that is not a role ARN', withValues(lab, { 'cluster.adminRoleArns': ['admin'] }), 'cluster.adminRoleArns.0', 'must be an IAM role ARN'],
     ['no cluster admin', withValues(lab, { 'cluster.adminRoleArns': [] }), 'cluster.adminRoleArns', 'must name at least one IAM role'],
+    ['no deploy role', withValues(lab, { 'aws.deployRoleArn': undefined }), 'aws.deployRoleArn', 'is required'],
+    ['a deploy role that is a user', withValues(lab, { 'aws.deployRoleArn': 'arn:aws:iam::444444444444:user/deploy' }), 'aws.deployRoleArn', 'must be an IAM role ARN'],
+    ['a deploy role given by name', withValues(lab, { 'aws.deployRoleArn': 'platform-deploy' }), 'aws.deployRoleArn', 'must be an IAM role ARN'],
     ['a dead man\'s switch of an unknown type', withValues(lab, { 'monitoring.deadMansSwitch': { type: 'email' } }), 'monitoring.deadMansSwitch.type', 'must be one of "webhook"'],
     ['a zero noncurrent-version retention', withValues(lab, { 'dataLake.noncurrentVersionDays': 0 }), 'dataLake.noncurrentVersionDays', 'must be at least 1'],
   ];
@@ -182,10 +185,24 @@ describe('cross-field rules', () => {
     ],
     [
       'cluster admins from the environment account',
-      withValues(live, { 'cluster.adminRoleArns': ['arn:aws:iam::666666666666:role/ops'] }),
-      withValues(live, { 'cluster.adminRoleArns': ['arn:aws:iam::666666666666:role/ops', 'arn:aws:iam::999999999999:role/ops'] }),
+      withValues(live, { 'cluster.adminRoleArns': [live.aws.deployRoleArn, 'arn:aws:iam::666666666666:role/ops'] }),
+      withValues(live, { 'cluster.adminRoleArns': [live.aws.deployRoleArn, 'arn:aws:iam::999999999999:role/ops'] }),
       'cluster.adminRoleArns.1',
       "must be a role in the environment's account 666666666666",
+    ],
+    [
+      'a deploy role from the environment account',
+      withValues(live, { 'aws.deployRoleArn': 'arn:aws:iam::666666666666:role/ci/deploy', 'cluster.adminRoleArns': ['arn:aws:iam::666666666666:role/ci/deploy'] }),
+      withValues(live, { 'aws.deployRoleArn': 'arn:aws:iam::999999999999:role/platform-deploy' }),
+      'aws.deployRoleArn',
+      "must be a role in the environment's account 666666666666",
+    ],
+    [
+      'a deploy role among the cluster admins',
+      withValues(live, { 'cluster.adminRoleArns': ['arn:aws:iam::666666666666:role/ops', live.aws.deployRoleArn] }),
+      withValues(live, { 'cluster.adminRoleArns': ['arn:aws:iam::666666666666:role/ops'] }),
+      'aws.deployRoleArn',
+      'must be one of cluster.adminRoleArns (arn:aws:iam::666666666666:role/ops): the deploy role applies the bootstrap stack',
     ],
     [
       'at most one NAT gateway per AZ',

@@ -120,8 +120,13 @@ const CASES: Case[] = [
   { name: 'an even KRaft quorum', files: environment('trial', { 'kafka.controllers': 2 }), messages: [env('trial', 'kafka.controllers', 'must be 0 (brokers also act as KRaft controllers) or odd, so that the quorum has a majority', '2')] },
   {
     name: "a cluster admin from another environment's account",
-    files: environment('live', { 'cluster.adminRoleArns': [`arn:aws:iam::${lab.aws.accountId}:role/platform-deploy`] }),
-    messages: [env('live', 'cluster.adminRoleArns.0', `must be a role in the environment's account ${live.aws.accountId}`, `"arn:aws:iam::${lab.aws.accountId}:role/platform-deploy"`)],
+    files: environment('live', { 'cluster.adminRoleArns': [live.aws.deployRoleArn, `arn:aws:iam::${lab.aws.accountId}:role/platform-deploy`] }),
+    messages: [env('live', 'cluster.adminRoleArns.1', `must be a role in the environment's account ${live.aws.accountId}`, `"arn:aws:iam::${lab.aws.accountId}:role/platform-deploy"`)],
+  },
+  {
+    name: "a deploy role from another environment's account",
+    files: environment('live', { 'aws.deployRoleArn': lab.aws.deployRoleArn }),
+    messages: [env('live', 'aws.deployRoleArn', `must be a role in the environment's account ${live.aws.accountId}`, `"${lab.aws.deployRoleArn}"`)],
   },
   { name: 'a malformed region', files: environment('lab', { 'aws.region': 'Frankfurt' }), messages: [env('lab', 'aws.region', 'must be an AWS region such as eu-central-1', '"Frankfurt"')] },
   { name: 'an unknown alert receiver', files: environment('lab', { 'monitoring.alertReceivers.critical': { type: 'email' } }), messages: [env('lab', 'monitoring.alertReceivers.critical.type', "must be { type: 'pagerduty' } or { type: 'slack', channel: '#...' }", '"email"')] },

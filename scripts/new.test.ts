@@ -73,7 +73,7 @@ function vitestIn(project: string, ...folders: string[]): { status: number; outp
 }
 
 /** The decisions an environment scaffold must leave to the user, by the words that name them. */
-const ENVIRONMENT_DECISIONS = ['aws.accountId', 'cluster.adminRoleArns', 'aws.stateBucket', 'production', 'retainData', 'follows', 'monitoring.alertReceivers', 'gitops.argoCdHostname', 'cluster.publicAccessCidrs', 'AWS_DEPLOY_ROLE', 'AWS_PLAN_ROLE_'];
+const ENVIRONMENT_DECISIONS = ['aws.accountId', 'cluster.adminRoleArns', 'aws.deployRoleArn', 'aws.stateBucket', 'production', 'retainData', 'follows', 'monitoring.alertReceivers', 'gitops.argoCdHostname', 'cluster.publicAccessCidrs', 'AWS_DEPLOY_ROLE', 'AWS_PLAN_ROLE_'];
 const PIPELINE_DECISIONS = ['source:', 'steps', 'sizing:', 'alerts:', 'tests:'];
 
 describe('freeVpcCidr', () => {
@@ -127,11 +127,12 @@ describe('deriveEnvironment', () => {
       'tags.costCentre': 'trials',
       'gitops.revision': 'release/trial',
       'aws.stateBucket': 'trial-state',
+      'aws.deployRoleArn': 'arn:aws:iam::555555555555:role/trial-deploy',
       'cluster.adminRoleArns': ['arn:aws:iam::555555555555:role/trial-deploy'],
     }) as EnvironmentInput;
     const { input } = deriveEnvironment(source, 'fresh', taken);
     expect([input.tags.owner, input.tags.costCentre, input.gitops.revision]).toEqual(['fresh-team', 'trials', 'release/fresh']);
-    expect([input.aws.stateBucket, input.cluster.adminRoleArns, input.follows]).toEqual(['trial-state', ['arn:aws:iam::555555555555:role/trial-deploy'], 'lab']);
+    expect([input.aws.stateBucket, input.aws.deployRoleArn, input.cluster.adminRoleArns, input.follows]).toEqual(['trial-state', 'arn:aws:iam::555555555555:role/trial-deploy', ['arn:aws:iam::555555555555:role/trial-deploy'], 'lab']);
   });
 
   it("stops, naming 'network.vpcCidr', when no range of the source's size is free", () => {

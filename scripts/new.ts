@@ -245,6 +245,7 @@ function environmentReport(source: EnvironmentInput, input: EnvironmentInput, ch
     `Still to decide (copied from ${from}):`,
     `  - aws.accountId ${input.aws.accountId} and aws.region ${input.aws.region}: an environment in an account of its own keeps its mistakes there; the AWS provider refuses any other account.`,
     `  - cluster.adminRoleArns (${input.cluster.adminRoleArns.join(', ')}): must be roles in the environment's own account.`,
+    `  - aws.deployRoleArn ${input.aws.deployRoleArn}: the role the deploy workflow assumes, one of cluster.adminRoleArns, and the only principal that may push the pipeline image to ${name}'s registry.`,
     input.aws.stateBucket === undefined
       ? '  - aws.stateBucket: none, so Terraform state stays in local files; name a bucket before a team deploys.'
       : `  - aws.stateBucket ${input.aws.stateBucket}: shared with ${from} (the state keys differ: ${stateKey(name, STACKS[0])} …); it must be in the environment's account.`,
@@ -256,7 +257,7 @@ function environmentReport(source: EnvironmentInput, input: EnvironmentInput, ch
       : `  - gitops.argoCdHostname ${input.gitops.argoCdHostname}: the address of ${name}'s Argo CD; its DNS record (and any certificate) are yours to make.`,
     `  - cluster.publicAccessCidrs: ${input.cluster.publicAccessCidrs.length === 0 ? 'none' : input.cluster.publicAccessCidrs.join(', ')} (the networks that reach a public API endpoint; privateEndpoint: ${input.cluster.privateEndpoint}).`,
     `  - sizes (nodes, Kafka, HDFS, Spark) and retention periods, as in ${from}.`,
-    `  - GitHub: the environment '${name}' with the secret AWS_DEPLOY_ROLE (one of cluster.adminRoleArns) and the repository secret ${secret} (a read-only role) for the plan, deploy and drift workflows.`,
+    `  - GitHub: the environment '${name}' with the secret AWS_DEPLOY_ROLE (aws.deployRoleArn) and the repository secret ${secret} (a read-only role) for the plan, deploy and drift workflows.`,
     sized.length === 0
       ? `  - pipelines: none sizes itself for ${from}; every pipeline runs on ${name}'s defaults.`
       : `  - pipelines sized for ${from} but not for ${name}, which runs them on its defaults: ${sized.join(', ')}.`,
