@@ -1,12 +1,14 @@
 import { describe, expect, it } from 'vitest';
 import { loadEnvironments } from '../../environments/load';
-import { bucketName } from '../../environments/naming';
+import { bucketName, dataKeyAlias, pipelineImageRepository } from '../../environments/naming';
 import { loadPipelines } from '../../pipelines/load';
+import { pipelineImage, pipelineImageTag, PIPELINE_IMAGE_TAG_PREFIX } from '../../pipelines/runtime/image';
 import type { Pipeline } from '../../pipelines/schema';
 import { storageAccess } from '../../pipelines/storage-access';
 import { FIXTURE_INPUTS, fixtureEnvironment, fixtureEnvironments } from '../../scripts/fixtures/environments';
 import { fixturePipelines } from '../../scripts/fixtures/pipelines';
 import { pipeline as ledgerSpec } from '../../scripts/fixtures/pipeline-specs/ledger/pipeline';
+import { IMAGES_KEPT, UNTAGGED_EXPIRY_DAYS } from '../constructs/image-repository';
 import { stackOf, synthesizeStacks, type SynthesizedStack } from '../synthesized-stacks';
 import { EKS_ADDON_VERSIONS, EKS_ADDONS } from '../versions';
 
@@ -136,6 +138,70 @@ describe.each(cases)('the $env.name cluster', ({ env, pipelines, stack }) => {
     const statements = inlinePolicy(`driftless-${env.name}-spark-history-server`);
     expect(statements.flatMap((s) => s.Action).sort()).toEqual(['kms:Decrypt', 's3:GetBucketLocation', 's3:GetObject', 's3:ListBucket']);
   });
+
+  describe('the registry of the pipeline image', () => {
+    const repositories = Object.entries(stack.resources('aws_ecr_repository'));
+    const [repositoryRef, repository] = repositories[0]!;
+    const ofRepository = (type: string) => Object.values(stack.resources(type)).filter((r) => r.repository === `\${aws_ecr_repository.${repositoryRef}.name}`);
+    const [nodeRoleRef] = roles.find(([, r]) => r.name === `driftless-${env.name}-node`)!;
+
+    it('is the one repository the Spark pods pull from, in the environment account and region', () => {
+      expect(repositories).toHaveLength(1);
+      expect(repository.name).toBe(pipelineImageRepository(env.name));
+      expect(pipelineImage(env)).toBe(`${env.aws.accountId}.dkr.ecr.${env.aws.region}.amazonaws.com/${repository.name}:${pipelineImageTag()}`);
+    });
+
+    it('has immutable tags, scans on push and encrypts with the environment data key', () => {
+      expect(repository.image_tag_mutability).toBe('IMMUTABLE');
+      expect(repository.image_scanning_configuration).toEqual({ scan_on_push: true });
+      expect(repository.encryption_configuration).toEqual([{ encryption_type: 'KMS', kms_key: DATA_KEY }]);
+      expect(stack.dataSources('aws_kms_alias')['data-key']).toMatchObject({ name: dataKeyAlias(env.name) });
+    });
+
+    it('is never force-deleted, and kept from destroy exactly when data is retained', () => {
+      expect(repository.force_delete).toBe(false);
+      expect(repository.lifecycle).toEqual({ prevent_destroy: env.retainData });
+    });
+
+    it('expires untagged images after some days and keeps only the newest images the build tags', () => {
+      const policies = ofRepository('aws_ecr_lifecycle_policy');
+      expect(policies).toHaveLength(1);
+      const rules = JSON.parse(policies[0]!.policy).rules as any[];
+      expect(rules.map((r) => r.rulePriority)).toEqual([1, 2]);
+      expect(rules.map((r) => [r.selection, r.action])).toEqual([
+        [{ tagStatus: 'untagged', countType: 'sinceImagePushed', countUnit: 'days', countNumber: UNTAGGED_EXPIRY_DAYS }, { type: 'expire' }],
+        [{ tagStatus: 'tagged', tagPrefixList: [PIPELINE_IMAGE_TAG_PREFIX], countType: 'imageCountMoreThan', countNumber: IMAGES_KEPT }, { type: 'expire' }],
+      ]);
+      expect([UNTAGGED_EXPIRY_DAYS, IMAGES_KEPT].every((n) => Number.isInteger(n) && n >= 1)).toBe(true);
+      // The image the manifests run is among those counted, so it is never an untagged leftover.
+      expect(pipelineImageTag().startsWith(PIPELINE_IMAGE_TAG_PREFIX)).toBe(true);
+    });
+
+    it('denies pushing and deleting images to every principal but the deploy role', () => {
+      const policies = ofRepository('aws_ecr_repository_policy');
+      expect(policies).toHaveLength(1);
+      const denies = (JSON.parse(policies[0]!.policy).Statement as any[]).filter((s) => s.Effect === 'Deny');
+      expect(denies).toEqual([
+        expect.objectContaining({
+          Principal: '*',
+          Action: ['ecr:PutImage', 'ecr:InitiateLayerUpload', 'ecr:UploadLayerPart', 'ecr:CompleteLayerUpload', 'ecr:BatchDeleteImage'],
+          Condition: { StringNotEquals: { 'aws:PrincipalArn': env.aws.deployRoleArn } },
+        }),
+      ]);
+      expect(Object.keys(denies[0])).not.toContain('Resource');
+    });
+
+    it('lets the node role pull, by the repository policy and by its own', () => {
+      const [policy] = ofRepository('aws_ecr_repository_policy');
+      const allows = (JSON.parse(policy!.policy).Statement as any[]).filter((s) => s.Effect === 'Allow');
+      expect(allows).toEqual([
+        expect.objectContaining({ Principal: { AWS: [`\${aws_iam_role.${nodeRoleRef}.arn}`] }, Action: ['ecr:BatchGetImage', 'ecr:GetDownloadUrlForLayer', 'ecr:BatchCheckLayerAvailability'] }),
+      ]);
+      const nodePolicies = Object.values(stack.resources('aws_iam_role_policy_attachment')).filter((a) => a.role === `\${aws_iam_role.${nodeRoleRef}.name}`);
+      expect(nodePolicies.map((a) => a.policy_arn)).toContain('arn:aws:iam::aws:policy/AmazonEC2ContainerRegistryPullOnly');
+      for (const group of Object.values(stack.resources('aws_eks_node_group'))) expect(group.node_role_arn).toBe(`\${aws_iam_role.${nodeRoleRef}.arn}`);
+    });
+  });
 });
 
 describe.each(fixtureEnvironments())('the $name role of a batch pipeline', (env) => {
@@ -186,6 +252,11 @@ describe('the API endpoint and deletion protection by environment', () => {
   it('protects the cluster from deletion where data is retained, and only there', () => {
     expect([FIXTURE_INPUTS.live.retainData, FIXTURE_INPUTS.lab.retainData]).toEqual([true, false]);
     expect([live.deletion_protection, lab.deletion_protection]).toEqual([true, false]);
+  });
+
+  it('keeps the registry from destroy where data is retained, and only there', () => {
+    const registryOf = (name: keyof typeof FIXTURE_INPUTS) => Object.values(fixtureCluster(name).resources('aws_ecr_repository'))[0]!;
+    expect([registryOf('live').lifecycle, registryOf('lab').lifecycle]).toEqual([{ prevent_destroy: true }, { prevent_destroy: false }]);
   });
 });
 

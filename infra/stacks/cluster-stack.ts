@@ -17,6 +17,7 @@ import type { Construct } from 'constructs';
 import {
   clusterName,
   dataKeyAlias,
+  pipelineImageRepository,
   pipelineRoleName,
   pipelineServiceAccount,
   NAMESPACES,
@@ -28,9 +29,11 @@ import {
   workloadRoleName,
 } from '../../environments/naming';
 import type { Environment } from '../../environments/schema';
+import { PIPELINE_IMAGE_TAG_PREFIX } from '../../pipelines/runtime/image';
 import type { Pipeline } from '../../pipelines/schema';
 import { storageAccess } from '../../pipelines/storage-access';
 import { EnvironmentStack } from '../constructs/environment-stack';
+import { ImageRepository } from '../constructs/image-repository';
 import { policyDocument } from '../constructs/policy-document';
 import { suppressPolicy } from '../constructs/policy-suppression';
 import { storageStatements } from '../constructs/storage-statements';
@@ -42,8 +45,9 @@ const CONTROL_PLANE_LOGS = ['api', 'audit', 'authenticator', 'controllerManager'
 
 /**
  * `<env>-cluster`: EKS with envelope-encrypted secrets, full control-plane logs and API-mode access entries;
- * managed node groups with IMDSv2 and encrypted gp3 volumes; pinned add-ons; and an IAM role per workload,
- * bound to its service account by Pod Identity and limited to what that workload needs.
+ * managed node groups with IMDSv2 and encrypted gp3 volumes; pinned add-ons; an IAM role per workload,
+ * bound to its service account by Pod Identity and limited to what that workload needs; and the registry of the
+ * pipeline image, which the nodes pull from and only the deploy role pushes to.
  * Finds the VPC and the data key by their names, so it depends on no other stack's outputs.
  */
 export class ClusterStack extends EnvironmentStack {
@@ -163,9 +167,19 @@ export class ClusterStack extends EnvironmentStack {
       addon('vpc-cni', [podIdentityAgent], { role: vpcCniRole, serviceAccount: PLATFORM_SERVICE_ACCOUNTS.vpcCni.name }, { enableNetworkPolicy: 'true' }),
       addon('kube-proxy', []),
     ];
-    const nodeGroups = this.addNodeGroups(env, name, privateSubnets.ids, networking);
+    const { nodeRole, nodeGroups } = this.addNodeGroups(env, name, privateSubnets.ids, networking);
     addon('coredns', nodeGroups);
     addon('aws-ebs-csi-driver', nodeGroups, { role: ebsCsiRole, serviceAccount: PLATFORM_SERVICE_ACCOUNTS.ebsCsiController.name });
+
+    // Beside the nodes that pull from it, and encrypted with the environment's key, the data key.
+    new ImageRepository(this, 'pipeline-image', {
+      repositoryName: pipelineImageRepository(env.name),
+      kmsKeyArn: dataKey.targetKeyArn,
+      pushRoleArn: env.aws.deployRoleArn,
+      pullRoleArns: [nodeRole.arn],
+      tagPrefix: PIPELINE_IMAGE_TAG_PREFIX,
+      retain: env.retainData,
+    });
 
     role('external-secrets-role', 'external-secrets', {
       serviceAccount: PLATFORM_SERVICE_ACCOUNTS.externalSecrets,
@@ -193,7 +207,7 @@ export class ClusterStack extends EnvironmentStack {
     }
   }
 
-  private addNodeGroups(env: Environment, name: string, subnetIds: string[], after: ITerraformDependable[]): EksNodeGroup[] {
+  private addNodeGroups(env: Environment, name: string, subnetIds: string[], after: ITerraformDependable[]): { nodeRole: IamRole; nodeGroups: EksNodeGroup[] } {
     const nodeRole = new IamRole(this, 'node-role', {
       name: `${name}-node`,
       assumeRolePolicy: policyDocument([
@@ -212,7 +226,7 @@ export class ClusterStack extends EnvironmentStack {
       suppressPolicy(attachment, { id: 'DL-IAM-005', reason });
       return attachment;
     });
-    return env.cluster.nodeGroups.map((group) => {
+    const nodeGroups = env.cluster.nodeGroups.map((group) => {
       const template = new LaunchTemplate(this, `${group.name}-launch-template`, {
         name: `${name}-${group.name}`,
         updateDefaultVersion: true,
@@ -239,5 +253,6 @@ export class ClusterStack extends EnvironmentStack {
         dependsOn: [...attachments, ...after],
       });
     });
+    return { nodeRole, nodeGroups };
   }
 }

@@ -17,6 +17,9 @@ export const IMAGE_FILES = ['Dockerfile', 'fetch_jars.py', 'jars.lock.tsv'] as c
 
 const RUNTIME_DIR = __dirname;
 
+/** What every tag of the pipeline image starts with; the registry's lifecycle policy counts the images by it. */
+export const PIPELINE_IMAGE_TAG_PREFIX = 'sha-';
+
 /** The tag: `sha-` and the first 16 hex digits of a SHA-256 over each image file's name and content. */
 export function pipelineImageTag(runtimeDir: string = RUNTIME_DIR): string {
   const digest = createHash('sha256');
@@ -24,7 +27,7 @@ export function pipelineImageTag(runtimeDir: string = RUNTIME_DIR): string {
     const content = readFileSync(join(runtimeDir, file));
     digest.update(`${file}\0${content.length}\0`).update(content);
   }
-  return `sha-${digest.digest('hex').slice(0, 16)}`;
+  return `${PIPELINE_IMAGE_TAG_PREFIX}${digest.digest('hex').slice(0, 16)}`;
 }
 
 /** The Spark image the Dockerfile starts from (its `SPARK_IMAGE` default). */
