@@ -222,6 +222,15 @@ describe('npm run validate on a fresh synth of the fixture environments and pipe
     ['prevent_destroy on a bucket whose data is kept', keeps, (o) => delete o.tf(dataLake(keeps), 'aws_s3_bucket', 'curated_').lifecycle, 'DL-DATA-002', 'aws_s3_bucket.curated_bucket_'],
     ['prevent_destroy on the secrets key', keeps, (o) => delete o.tf(cluster(keeps), 'aws_kms_key', 'secrets-key').lifecycle, 'DL-DATA-002', 'aws_kms_key.secrets-key'],
     ['cluster deletion protection', keeps, (o) => (o.tf(cluster(keeps), 'aws_eks_cluster', 'cluster').deletion_protection = false), 'DL-DATA-003', 'aws_eks_cluster.cluster'],
+    ['prevent_destroy on the registry where data is kept', keeps, (o) => delete o.tf(cluster(keeps), 'aws_ecr_repository', 'pipeline-image_').lifecycle, 'DL-DATA-002', 'aws_ecr_repository.pipeline-image_repository_'],
+    ['immutable tags', open, (o) => (o.tf(cluster(open), 'aws_ecr_repository', 'pipeline-image_').image_tag_mutability = 'MUTABLE'), 'DL-ECR-001', 'aws_ecr_repository.pipeline-image_repository_'],
+    ['scan on push', keeps, (o) => (o.tf(cluster(keeps), 'aws_ecr_repository', 'pipeline-image_').image_scanning_configuration.scan_on_push = false), 'DL-ECR-002', 'aws_ecr_repository.pipeline-image_repository_'],
+    ["the registry's KMS key", staged, (o) => (o.tf(cluster(staged), 'aws_ecr_repository', 'pipeline-image_').encryption_configuration = [{ encryption_type: 'AES256' }]), 'DL-ECR-003', 'aws_ecr_repository.pipeline-image_repository_'],
+    ["the registry's lifecycle policy", keeps, (o) => o.drop(cluster(keeps), 'aws_ecr_lifecycle_policy', 'pipeline-image_'), 'DL-ECR-004', 'aws_ecr_repository.pipeline-image_repository_'],
+    ["the registry's push deny", keeps, (o) => {
+      const policy = o.tf(cluster(keeps), 'aws_ecr_repository_policy', 'pipeline-image_');
+      policy.policy = JSON.stringify({ ...JSON.parse(policy.policy), Statement: JSON.parse(policy.policy).Statement.filter((s: { Effect: string }) => s.Effect !== 'Deny') });
+    }, 'DL-ECR-005', 'aws_ecr_repository.pipeline-image_repository_'],
     ['the private endpoint', keeps, (o) => (o.tf(cluster(keeps), 'aws_eks_cluster', 'cluster').vpc_config.endpoint_public_access = true), 'DL-EKS-001', 'aws_eks_cluster.cluster'],
     ["a public endpoint's allow list", open, (o) => delete o.tf(cluster(open), 'aws_eks_cluster', 'cluster').vpc_config.public_access_cidrs, 'DL-EKS-001', 'aws_eks_cluster.cluster'],
     ['secrets encryption', staged, (o) => delete o.tf(cluster(staged), 'aws_eks_cluster', 'cluster').encryption_config, 'DL-EKS-002', 'aws_eks_cluster.cluster'],

@@ -15,6 +15,7 @@ const PERMISSION_POLICIES: Readonly<Record<string, (block: Record<string, any>) 
   aws_iam_group_policy: (b) => [b.policy],
   aws_iam_role: (b) => every(b.inline_policy).map((inline) => inline.policy),
   aws_s3_bucket_policy: (b) => [b.policy],
+  aws_ecr_repository_policy: (b) => [b.policy],
 };
 
 /** The Allow statements of a resource's permission policies, or why a policy cannot be read. */

@@ -4,6 +4,7 @@ import { ARGOCD_RULES } from './argocd-rules';
 import { BOOTSTRAP_RULES } from './bootstrap-rules';
 import { CONTAINER_RULES } from './container-rules';
 import { DATA_RETENTION_RULES } from './data-retention-rules';
+import { ECR_RULES } from './ecr-rules';
 import { EKS_RULES } from './eks-rules';
 import { HDFS_ENVIRONMENT_RULES, HDFS_RULES } from './hdfs-rules';
 import { HOST_ACCESS_RULES } from './host-access-rules';
@@ -25,6 +26,7 @@ export const RULES: readonly Rule[] = [
   ...S3_RULES,
   ...KMS_RULES,
   ...DATA_RETENTION_RULES,
+  ...ECR_RULES,
   ...EKS_RULES,
   ...NODE_RULES,
   ...VPC_RULES,

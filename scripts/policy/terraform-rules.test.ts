@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { loadEnvironments } from '../../environments/load';
-import { bucketName, clusterName, pipelineRoleName, PROJECT } from '../../environments/naming';
+import { bucketName, clusterName, pipelineImageRepository, pipelineRoleName, PROJECT } from '../../environments/naming';
 import type { Environment, EnvironmentName } from '../../environments/schema';
 import { fixtureEnvironment, fixtureEnvironments } from '../fixtures/environments';
 import { evaluate } from './engine';
@@ -71,6 +71,38 @@ const goodBucket = (): Resources => ({
 const bucketWith = (edit: (r: Resources) => void): TerraformJson => {
   const resources = clone(goodBucket());
   edit(resources);
+  return stack(resources);
+};
+
+// A repository with every control, which each failing fixture breaks in one way.
+const REPOSITORY = pipelineImageRepository(LIVE.name);
+const REPOSITORY_REF = '${aws_ecr_repository.r.name}';
+const WRITES = ['ecr:PutImage', 'ecr:InitiateLayerUpload', 'ecr:UploadLayerPart', 'ecr:CompleteLayerUpload', 'ecr:BatchDeleteImage'];
+const pushDeny = (deployRole: string = LIVE.aws.deployRoleArn) => ({ Sid: 'OnlyThePushRoleWrites', Effect: 'Deny', Principal: '*', Action: WRITES, Condition: { StringNotEquals: { 'aws:PrincipalArn': deployRole } } });
+const nodesPull = { Sid: 'PullRolesRead', Effect: 'Allow', Principal: { AWS: ['${aws_iam_role.node-role.arn}'] }, Action: ['ecr:BatchGetImage', 'ecr:GetDownloadUrlForLayer', 'ecr:BatchCheckLayerAvailability'] };
+const repositoryPolicy = (...statements: object[]) => ({ p: { repository: REPOSITORY_REF, policy: JSON.stringify({ Version: '2012-10-17', Statement: statements }) } });
+const goodRepository = (): Resources => ({
+  aws_ecr_repository: {
+    r: {
+      name: REPOSITORY,
+      image_tag_mutability: 'IMMUTABLE',
+      image_scanning_configuration: { scan_on_push: true },
+      encryption_configuration: [{ encryption_type: 'KMS', kms_key: '${data.aws_kms_alias.data-key.target_key_arn}' }],
+      force_delete: false,
+      lifecycle: { prevent_destroy: true },
+    },
+  },
+  aws_ecr_lifecycle_policy: {
+    lc: {
+      repository: REPOSITORY_REF,
+      policy: JSON.stringify({ rules: [{ rulePriority: 1, selection: { tagStatus: 'untagged', countType: 'sinceImagePushed', countUnit: 'days', countNumber: 7 }, action: { type: 'expire' } }] }),
+    },
+  },
+  aws_ecr_repository_policy: repositoryPolicy(pushDeny(), nodesPull),
+});
+const repositoryWith = (edit: (r: Resources, repository: Record<string, any>) => void): TerraformJson => {
+  const resources = clone(goodRepository());
+  edit(resources, resources.aws_ecr_repository!.r as Record<string, any>);
   return stack(resources);
 };
 
@@ -198,14 +230,66 @@ const FIXTURES: Record<string, RuleFixtures> = {
     fail: [{ name: 'rotation off', json: stack({ aws_kms_key: { k: { enable_key_rotation: false } } }), message: 'does not rotate' }],
   },
   'DL-DATA-001': {
-    pass: { json: stack(goodBucket()) },
-    fail: [{ name: 'force_destroy where data is kept', json: bucketWith((r) => ((r.aws_s3_bucket!.b as any).force_destroy = true)), message: `bucket ${BUCKET} has force_destroy although environment '${LIVE.name}' retains data` }],
+    pass: { json: stack({ ...goodBucket(), ...goodRepository() }) },
+    fail: [
+      { name: 'force_destroy where data is kept', json: bucketWith((r) => ((r.aws_s3_bucket!.b as any).force_destroy = true)), message: `bucket ${BUCKET} has force_destroy although environment '${LIVE.name}' retains data` },
+      { name: 'a repository with force_delete where data is kept', json: repositoryWith((_, repository) => (repository.force_delete = true)), message: `repository ${REPOSITORY} has force_delete although environment '${LIVE.name}' retains data` },
+    ],
   },
   'DL-DATA-002': {
-    pass: { json: stack({ ...goodBucket(), ...goodKey() }) },
+    pass: { json: stack({ ...goodBucket(), ...goodKey(), ...goodRepository() }) },
     fail: [
       { name: 'a bucket without prevent_destroy where data is kept', json: bucketWith((r) => delete (r.aws_s3_bucket!.b as any).lifecycle), message: `bucket ${BUCKET} lacks lifecycle prevent_destroy although environment '${LIVE.name}' retains data` },
       { name: 'a key without prevent_destroy where data is kept', json: stack({ aws_kms_key: { k: { enable_key_rotation: true, lifecycle: { prevent_destroy: false } } } }), message: 'the key lacks lifecycle prevent_destroy' },
+      { name: 'a repository without prevent_destroy where data is kept', json: repositoryWith((_, repository) => (repository.lifecycle = { prevent_destroy: false })), message: `repository ${REPOSITORY} lacks lifecycle prevent_destroy although environment '${LIVE.name}' retains data` },
+    ],
+  },
+  'DL-ECR-001': {
+    pass: { json: stack(goodRepository()) },
+    fail: [
+      { name: 'mutable tags', json: repositoryWith((_, repository) => (repository.image_tag_mutability = 'MUTABLE')), message: `repository ${REPOSITORY} lets a push move its tags (image_tag_mutability MUTABLE)` },
+      { name: 'the default mutability', json: repositoryWith((_, repository) => delete repository.image_tag_mutability), message: 'image_tag_mutability unset, so MUTABLE' },
+      { name: 'immutable tags with exclusions', json: repositoryWith((_, repository) => (repository.image_tag_mutability = 'IMMUTABLE_WITH_EXCLUSION')), message: 'image_tag_mutability IMMUTABLE_WITH_EXCLUSION' },
+    ],
+  },
+  'DL-ECR-002': {
+    pass: { json: stack(goodRepository()) },
+    fail: [
+      { name: 'no scan on push', json: repositoryWith((_, repository) => (repository.image_scanning_configuration = { scan_on_push: false })), message: `repository ${REPOSITORY} does not scan images on push` },
+      { name: 'no scanning configuration', json: repositoryWith((_, repository) => delete repository.image_scanning_configuration), message: 'does not scan images on push' },
+    ],
+  },
+  'DL-ECR-003': {
+    pass: { json: stack(goodRepository()) },
+    fail: [
+      { name: 'AES256', json: repositoryWith((_, repository) => (repository.encryption_configuration = [{ encryption_type: 'AES256' }])), message: `repository ${REPOSITORY} is encrypted with AES256, not KMS` },
+      { name: 'no encryption configuration (AES256 by default)', json: repositoryWith((_, repository) => delete repository.encryption_configuration), message: 'is encrypted with AES256, not KMS' },
+      { name: 'KMS with the AWS managed key', json: repositoryWith((_, repository) => (repository.encryption_configuration = [{ encryption_type: 'KMS' }])), message: 'uses KMS without naming a key' },
+    ],
+  },
+  'DL-ECR-004': {
+    pass: { json: stack(goodRepository()) },
+    fail: [
+      { name: 'no lifecycle policy', json: repositoryWith((r) => delete r.aws_ecr_lifecycle_policy), message: `repository ${REPOSITORY} has no lifecycle policy, so every image pushed is kept forever` },
+      { name: "another repository's lifecycle policy", json: repositoryWith((r) => ((r.aws_ecr_lifecycle_policy!.lc as any).repository = '${aws_ecr_repository.other.name}')), message: 'has no lifecycle policy' },
+      { name: 'a lifecycle policy that expires nothing', json: repositoryWith((r) => ((r.aws_ecr_lifecycle_policy!.lc as any).policy = JSON.stringify({ rules: [] }))), message: 'has a lifecycle policy that expires nothing' },
+    ],
+  },
+  'DL-ECR-005': {
+    pass: { json: stack(goodRepository()) },
+    fail: [
+      { name: 'no repository policy', json: repositoryWith((r) => delete r.aws_ecr_repository_policy), message: `repository ${REPOSITORY} has no repository policy, so any principal that IAM lets push can push` },
+      { name: 'a policy that only allows pulls', json: repositoryWith((r) => (r.aws_ecr_repository_policy = repositoryPolicy(nodesPull))), message: `does not deny ${WRITES.join(', ')} to every principal but the deploy role ${LIVE.aws.deployRoleArn}` },
+      {
+        name: 'a deny that exempts another admin of the cluster',
+        json: repositoryWith((r) => (r.aws_ecr_repository_policy = repositoryPolicy(pushDeny(LIVE.cluster.adminRoleArns.find((arn) => arn !== LIVE.aws.deployRoleArn)!), nodesPull))),
+        message: `(its deny exempts ${LIVE.cluster.adminRoleArns.find((arn) => arn !== LIVE.aws.deployRoleArn)})`,
+      },
+      { name: 'a deny that exempts a second role', json: repositoryWith((r) => (r.aws_ecr_repository_policy = repositoryPolicy({ ...pushDeny(), Condition: { StringNotEquals: { 'aws:PrincipalArn': [LIVE.aws.deployRoleArn, 'arn:aws:iam::666666666666:role/ci'] } } }))), message: 'does not deny ecr:PutImage' },
+      { name: 'a deny without ecr:BatchDeleteImage', json: repositoryWith((r) => (r.aws_ecr_repository_policy = repositoryPolicy({ ...pushDeny(), Action: WRITES.slice(0, 4) }))), message: 'does not deny ecr:BatchDeleteImage to every principal but' },
+      { name: 'a deny only without TLS', json: repositoryWith((r) => (r.aws_ecr_repository_policy = repositoryPolicy({ ...pushDeny(), Condition: { ...pushDeny().Condition, Bool: { 'aws:SecureTransport': 'false' } } }))), message: 'does not deny ecr:PutImage' },
+      { name: 'a deny of one principal only', json: repositoryWith((r) => (r.aws_ecr_repository_policy = repositoryPolicy({ ...pushDeny(), Principal: { AWS: 'arn:aws:iam::666666666666:role/ci' } }))), message: 'does not deny ecr:PutImage' },
+      { name: 'a policy the gate cannot read', json: repositoryWith((r) => ((r.aws_ecr_repository_policy!.p as any).policy = '${data.aws_iam_policy_document.p.json}')), message: 'has a repository policy the gate cannot read' },
     ],
   },
   'DL-DATA-003': {
@@ -283,6 +367,7 @@ const FIXTURES: Record<string, RuleFixtures> = {
       { name: 'a service wildcard', json: stack(policy({ Effect: 'Allow', Action: ['logs:Put*'], Resource: logGroup })), message: "statement 0 allows the wildcard action 'logs:Put*'" },
       { name: 'NotAction', json: stack(policy({ Effect: 'Allow', NotAction: ['iam:*'], Resource: 'arn:aws:s3:::x' })), message: 'allows every action except iam:*' },
       { name: 'a policy the gate cannot read', json: stack({ aws_iam_policy: { p: { policy: '${data.aws_iam_policy_document.p.json}' } } }), message: 'is a Terraform expression' },
+      { name: "'ecr:*' in a repository policy", json: repositoryWith((r) => (r.aws_ecr_repository_policy = repositoryPolicy(pushDeny(), { ...nodesPull, Action: 'ecr:*' }))), message: "statement 'PullRolesRead' allows the wildcard action 'ecr:*'" },
     ],
   },
   'DL-IAM-002': {
@@ -387,14 +472,21 @@ describe('Terraform rules', () => {
       const forceDestroy = messages('DL-DATA-001', envBucketWith((r) => ((r.aws_s3_bucket!.b as any).force_destroy = true)));
       const noPreventDestroy = messages('DL-DATA-002', envBucketWith((r) => delete (r.aws_s3_bucket!.b as any).lifecycle));
       const noProtection = messages('DL-DATA-003', clusterWith((c) => (c.deletion_protection = false)));
+      const repository = pipelineImageRepository(name);
+      const envRepositoryWith = (edit: (r: Record<string, any>) => void) => repositoryWith((_, r) => ((r.name = repository), edit(r)));
+      const forceDelete = messages('DL-DATA-001', envRepositoryWith((r) => (r.force_delete = true)));
+      const repositoryDestroyable = messages('DL-DATA-002', envRepositoryWith((r) => delete r.lifecycle));
       if (retained === undefined) {
-        expect([forceDestroy, noPreventDestroy, noProtection]).toEqual(['', '', '']);
+        expect([forceDestroy, noPreventDestroy, noProtection, forceDelete, repositoryDestroyable]).toEqual(['', '', '', '', '']);
       } else {
         expect(forceDestroy).toContain(`bucket ${bucket} has force_destroy ${retained}`);
         expect(noPreventDestroy).toContain(`bucket ${bucket} lacks lifecycle prevent_destroy ${retained}`);
         expect(noProtection).toContain(`has no deletion protection ${retained}`);
+        expect(forceDelete).toContain(`repository ${repository} has force_delete ${retained}`);
+        expect(repositoryDestroyable).toContain(`repository ${repository} lacks lifecycle prevent_destroy ${retained}`);
       }
       for (const id of ['DL-DATA-001', 'DL-DATA-002']) expect(findingsIn(id, envBucketWith(() => undefined)), id).toEqual([]);
+      for (const id of ['DL-DATA-001', 'DL-DATA-002']) expect(findingsIn(id, envRepositoryWith(() => undefined)), id).toEqual([]);
     });
 
     it('requires a private API endpoint exactly where the environment asks for one, and never accepts one open to 0.0.0.0/0', () => {
@@ -407,6 +499,19 @@ describe('Terraform rules', () => {
       expect(messages(open)).not.toBe('');
     });
 
+    it("requires the registry's push deny to exempt this environment's deploy role, and no other", () => {
+      const policyExempting = (role: string) =>
+        repositoryWith((r, repository) => {
+          repository.name = pipelineImageRepository(name);
+          r.aws_ecr_repository_policy = repositoryPolicy(pushDeny(role), nodesPull);
+        });
+      expect(findingsIn('DL-ECR-005', policyExempting(env.aws.deployRoleArn))).toEqual([]);
+      const other = every.find((e) => e.aws.deployRoleArn !== env.aws.deployRoleArn)!.aws.deployRoleArn;
+      expect(findingsIn('DL-ECR-005', policyExempting(other)).map((f) => f.message)).toEqual([
+        `repository ${pipelineImageRepository(name)} does not deny ${WRITES.join(', ')} to every principal but the deploy role ${env.aws.deployRoleArn} (its deny exempts ${other})`,
+      ]);
+    });
+
     it("accepts the provider's tags for this environment and finds another environment's", () => {
       const tags = { ...LIVE_TAGS, environment: name };
       expect(findingsIn('DL-TAG-001', stack({}, provider(tags)))).toEqual([]);
@@ -414,6 +519,13 @@ describe('Terraform rules', () => {
         `the provider tags resources with environment "${name}-other", not '${name}'`,
       ]);
     });
+  });
+
+  it('accepts a repository policy that names the repository literally, and a deny of every ECR action but for the deploy role', () => {
+    const rule = RULES.find((r) => r.id === 'DL-ECR-005')!;
+    expect(findingsOf(rule, { json: repositoryWith((r) => ((r.aws_ecr_repository_policy!.p as any).repository = REPOSITORY)) })).toEqual([]);
+    expect(findingsOf(rule, { json: repositoryWith((r) => (r.aws_ecr_repository_policy = repositoryPolicy({ ...pushDeny(), Action: 'ecr:*' }, nodesPull))) })).toEqual([]);
+    expect(findingsOf(rule, { json: repositoryWith((r) => (r.aws_ecr_repository_policy = repositoryPolicy({ ...pushDeny(), Condition: { ArnNotEquals: { 'aws:PrincipalArn': LIVE.aws.deployRoleArn } } }))) })).toEqual([]);
   });
 
   it('finds bucket controls that name the bucket literally instead of referencing it', () => {
