@@ -277,7 +277,10 @@ describe('npm run validate on a fresh synth of the fixture environments and pipe
       delete pod.securityContext.runAsNonRoot;
       delete pod.containers[0].securityContext.runAsNonRoot;
     }, 'DL-K8S-001', 'Deployment/spark-operator/spark-history-server'],
-    ['no privilege escalation', keeps, (o) => delete o.k8s(keeps, 'spark/deployment-spark-operator-spark-history-server.yaml').spec.template.spec.initContainers[0].securityContext.allowPrivilegeEscalation, 'DL-K8S-003', 'Deployment/spark-operator/spark-history-server'],
+    ['no privilege escalation', keeps, (o) => delete o.k8s(keeps, 'spark/deployment-spark-operator-spark-history-server.yaml').spec.template.spec.containers[0].securityContext.allowPrivilegeEscalation, 'DL-K8S-003', 'Deployment/spark-operator/spark-history-server'],
+    ['no jars fetched at start', keeps, (o) => (o.k8s(keeps, sparkApp(stream)).spec.sparkConf['spark.jars.packages'] = 'org.apache.hadoop:hadoop-aws:3.4.1'), 'DL-SPARK-001', `SparkApplication/pipelines/${stream.name}`],
+    ['the pipeline image', open, (o) => (o.k8s(open, sparkApp(windowed)).spec.image = 'docker.io/library/spark:4.0.1-scala2.13-java17-python3-ubuntu'), 'DL-SPARK-002', `SparkApplication/pipelines/${windowed.name}`],
+    ["the executors' work dir", keeps, (o) => (o.k8s(keeps, sparkApp(stream)).spec.executor.volumeMounts = []), 'DL-SPARK-003', `SparkApplication/pipelines/${stream.name}`],
     ['dropped capabilities', keeps, (o) => (o.k8s(keeps, sparkApp(windowed)).spec.executor.securityContext.capabilities = { add: ['SYS_ADMIN'] }), 'DL-K8S-004', `SparkApplication/pipelines/${windowed.name}`],
     ['volumes off the host', keeps, (o) => o.k8s(keeps, sparkApp(stream)).spec.volumes.push({ name: 'host', hostPath: { path: '/' } }), 'DL-K8S-007', `SparkApplication/pipelines/${stream.name}`],
     ['unprivileged containers', keeps, (o) => (o.k8s(keeps, 'spark/deployment-spark-operator-spark-history-server.yaml').spec.template.spec.containers[0].securityContext.privileged = true), 'DL-K8S-009', 'Deployment/spark-operator/spark-history-server'],

@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { loadEnvironments } from '../../environments/load';
 import type { Environment, EnvironmentName } from '../../environments/schema';
 import { fixtureEnvironment, fixtureEnvironments } from '../fixtures/environments';
+import { pipelineImage, SPARK_WORK_DIR } from '../../pipelines/runtime/image';
 import { imagePinProblem } from './container-rules';
 import { evaluate } from './engine';
 import type { KubeObject, ManifestOutput, Rule } from './rule';
@@ -86,6 +87,12 @@ const scheduledSparkApplication: KubeObject = {
   spec: { schedule: '30 3 * * *', template: clone(sparkApplication.spec) },
 };
 const workloads = () => set(deployment, sparkApplication, scheduledSparkApplication);
+/** A Spark application as the platform renders it: the environment's pipeline image, a writable work dir. */
+const onPipelineImage = edited(sparkApplication, (s) => {
+  s.spec.image = pipelineImage(LIVE);
+  s.spec.volumes.push({ name: 'work-dir', emptyDir: {} });
+  for (const role of [s.spec.driver, s.spec.executor]) role.volumeMounts = [{ name: 'work-dir', mountPath: SPARK_WORK_DIR }];
+});
 
 const namespace = (name: string, enforce = 'restricted', annotations: Record<string, string> = KEEP_DATA): KubeObject => ({
   apiVersion: 'v1',
@@ -381,6 +388,18 @@ const FIXTURES: Record<string, RuleFixtures> = {
       { name: 'a wildcard verb', ...set(role_([{ apiGroups: [''], resources: ['pods'], verbs: ['*'] }])), message: "Role reader rule 0 grants '*' in verbs" },
       { name: 'bind', ...set(role_([{ apiGroups: ['rbac.authorization.k8s.io'], resources: ['rolebindings'], verbs: ['create', 'bind'] }])), message: 'grants the escalating verb bind' },
     ],
+  },
+  'DL-SPARK-001': {
+    pass: set(onPipelineImage),
+    fail: [{ name: 'packages resolved at start', ...set(edited(onPipelineImage, (s) => (s.spec.sparkConf = { 'spark.jars.packages': 'org.apache.hadoop:hadoop-aws:3.4.1' }))), message: 'sets spark.jars.packages' }],
+  },
+  'DL-SPARK-002': {
+    pass: set(onPipelineImage),
+    fail: [{ name: 'the upstream Spark image', ...set(edited(onPipelineImage, (s) => (s.spec.image = IMAGE))), message: `runs ${IMAGE}, not the pipeline image` }],
+  },
+  'DL-SPARK-003': {
+    pass: set(onPipelineImage),
+    fail: [{ name: 'an executor without a work dir', ...set(edited(onPipelineImage, (s) => (s.spec.executor.volumeMounts = []))), message: `the executor mounts no volume at ${SPARK_WORK_DIR}` }],
   },
   'DL-RBAC-002': {
     pass: set(role_([{ apiGroups: [''], resources: ['secrets'], resourceNames: ['clicks'], verbs: ['get'] }])),
