@@ -23,6 +23,8 @@ export const DATA_RESOURCES: Readonly<Record<string, string>> = {
   aws_s3_bucket: 'the bucket and every object in it are deleted; a new, empty bucket takes its place',
   aws_kms_key: 'the key is scheduled for deletion: everything encrypted with it becomes unreadable',
   aws_eks_cluster: 'the cluster and everything running in it (Kafka, HDFS and their volumes) are deleted',
+  aws_ecr_repository:
+    'the registry and every image in it go (Terraform stops while it holds images, since force_delete is off); a pod whose image is gone cannot start until the deploy workflow pushes it again',
 };
 
 /** Kinds whose objects are, or own, stored data. */

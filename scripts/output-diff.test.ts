@@ -52,6 +52,22 @@ describe('arguments that force replacement', () => {
     expect(replacingArguments('aws_iam_role', 'assume_role_policy › Statement[0].Principal')).toEqual([]);
     expect(replacingArguments('aws_unknown_thing', 'name')).toEqual([]);
   });
+
+  it('replace a registry whose name or key changes, as a data risk, but not one whose scanning changes', () => {
+    const repository = (name: string, kmsKey: string, scanOnPush = true) =>
+      stackConfig({ resource: { aws_ecr_repository: { r: { name, encryption_configuration: [{ encryption_type: 'KMS', kms_key: kmsKey }], image_scanning_configuration: { scan_on_push: scanOnPush }, lifecycle: { prevent_destroy: true } } } } });
+    const base = repository('driftless-blue/spark', 'key-a');
+    for (const [head, forcedBy] of [[repository('driftless-green/spark', 'key-a'), ['name']], [repository('driftless-blue/spark', 'key-b'), ['encryption_configuration[0].kms_key']]] as const) {
+      const terraform = diffStack('blue-cluster', base, head);
+      expect(terraform.map((change) => [change.address, change.action, change.forcedBy])).toEqual([['aws_ecr_repository.r', 'replace', forcedBy]]);
+      expect(dataRisks({ env: 'blue', terraform, kubernetes: [] })).toEqual([
+        expect.objectContaining({ action: 'replace', subject: 'aws_ecr_repository.r', detail: expect.stringMatching(/^the registry and every image in it go .*; it has lifecycle\.prevent_destroy/) }),
+      ]);
+    }
+    const rescanned = diffStack('blue-cluster', base, repository('driftless-blue/spark', 'key-a', false));
+    expect(rescanned.map((change) => [change.action, change.forcedBy])).toEqual([['update', []]]);
+    expect(dataRisks({ env: 'blue', terraform: rescanned, kubernetes: [] })).toEqual([]);
+  });
 });
 
 describe('Terraform differences of a stack', () => {

@@ -83,6 +83,9 @@ export const FORCES_REPLACEMENT: Readonly<Record<string, readonly string[]>> = {
   aws_eks_access_entry: ['cluster_name', 'principal_arn', 'type'],
   aws_eks_access_policy_association: ['cluster_name', 'principal_arn', 'policy_arn', 'access_scope'],
   aws_eks_pod_identity_association: ['cluster_name', 'namespace', 'service_account'],
+  aws_ecr_repository: ['name', 'encryption_configuration'],
+  aws_ecr_lifecycle_policy: ['repository', 'policy'],
+  aws_ecr_repository_policy: ['repository'],
   // bootstrap
   helm_release: ['name', 'namespace'],
   kubernetes_namespace_v1: ['metadata.name'],
