@@ -41,8 +41,12 @@ const ACTION = {
 /** The Trivy release the image scan runs (trivy-action installs it; pinned here rather than left to the action's default). */
 export const TRIVY_VERSION = 'v0.70.0';
 
-/** The stacks that hold what the pipelines' pods fetch (the artifacts bucket with the job code, and the image registry). */
-const STORAGE_STACKS: readonly StackKind[] = ['network', 'data-lake'];
+/**
+ * The stacks deployed before the image is pushed and the job code published: those that hold them (the artifacts bucket
+ * in data-lake, the registry in cluster, beside the nodes that pull from it) and what they need. The bootstrap stack,
+ * whose Argo CD runs what the manifests name, comes after.
+ */
+const BEFORE_IMAGE_STACKS: readonly StackKind[] = ['network', 'data-lake', 'cluster'];
 
 /** `"$ENVIRONMENT-<stack>"` for each of the stacks, in deploy order, for a shell command line. */
 const stackArguments = (kinds: readonly StackKind[]): string => STACKS.filter((kind) => kinds.includes(kind)).map((kind) => `"$ENVIRONMENT-${kind}"`).join(' ');
@@ -310,9 +314,9 @@ function deployWorkflow(environments: readonly DeliveredEnvironment[]): string {
 function deployEnvironmentWorkflow(): string {
   return text([
     GENERATED,
-    '# Deploys one environment: the network and data-lake stacks (which hold the artifacts bucket and the image',
+    '# Deploys one environment: the network, data-lake and cluster stacks (which hold the artifacts bucket and the image',
     '# registry), then the pipeline image (built, scanned and pushed with its SBOM and provenance when the registry',
-    '# lacks its tag) and the job code, and only then the cluster and bootstrap stacks. Called by deploy.yml once',
+    '# lacks its tag) and the job code, and only then the bootstrap stack (Argo CD). Called by deploy.yml once',
     '# per environment; the GitHub environment of the same name holds the deploy role (secret AWS_DEPLOY_ROLE, the',
     "# environment's aws.deployRoleArn, the only principal that may push an image) and the required reviewers.",
     'name: deploy-environment',
@@ -345,8 +349,8 @@ function deployEnvironmentWorkflow(): string {
     ...setupTerraform(`"${TERRAFORM_VERSION}"`),
     ...awsCredentials('secrets.AWS_DEPLOY_ROLE'),
     '      - run: npm ci',
-    '      - name: Deploy where the image and the job code are kept',
-    `        run: npx cdktf deploy ${stackArguments(STORAGE_STACKS)} --auto-approve --outputs-file-include-sensitive-outputs=false`,
+    '      - name: Deploy the stacks that keep the image and the job code',
+    `        run: npx cdktf deploy ${stackArguments(BEFORE_IMAGE_STACKS)} --auto-approve --outputs-file-include-sensitive-outputs=false`,
     '        env:',
     '          ENVIRONMENT: ${{ inputs.environment }}',
     '      - name: Find the pipeline image the manifests reference',
@@ -394,8 +398,8 @@ function deployEnvironmentWorkflow(): string {
     '        run: npm run publish-jobs -- --env "$ENVIRONMENT"',
     '        env:',
     '          ENVIRONMENT: ${{ inputs.environment }}',
-    '      - name: Deploy the cluster and Argo CD',
-    `        run: npx cdktf deploy ${stackArguments(STACKS.filter((kind) => !STORAGE_STACKS.includes(kind)))} --auto-approve --outputs-file-include-sensitive-outputs=false`,
+    '      - name: Deploy Argo CD',
+    `        run: npx cdktf deploy ${stackArguments(STACKS.filter((kind) => !BEFORE_IMAGE_STACKS.includes(kind)))} --auto-approve --outputs-file-include-sensitive-outputs=false`,
     '        env:',
     '          ENVIRONMENT: ${{ inputs.environment }}',
   ]);
