@@ -13,6 +13,10 @@ export const environment = {
     nodeGroups: [
       { name: 'general', instanceTypes: ['m7i.xlarge'], capacityType: 'SPOT', minSize: 1, desiredSize: 2, maxSize: 4, diskSizeGiB: 50 },
     ],
+    nodePools: {
+      executors: { instanceCategories: ['c', 'm', 'r'], capacityTypes: ['spot', 'on-demand'], cpuLimit: 16, memoryLimitGiB: 64 },
+      stable: { instanceCategories: ['m'], cpuLimit: 16, memoryLimitGiB: 64 },
+    },
     adminRoleArns: ['arn:aws:iam::111111111111:role/driftless-deploy'],
     logRetentionDays: 7,
   },
@@ -30,7 +34,7 @@ export const environment = {
     topicPartitions: 1,
   },
   hdfs: { namenodes: 1, journalnodes: 1, datanodes: 1, dfsReplication: 1, namenodeStorageGiB: 5, datanodeStorageGiB: 20, datanodeCpus: 1, datanodeMemoryGiB: 2 },
-  spark: { driverCores: 1, driverMemoryMiB: 1024, executorInstances: 1, executorCores: 1, executorMemoryMiB: 2048 },
+  spark: { driverCores: 1, driverMemoryMiB: 1024, executorInstances: 1, executorCores: 1, executorMemoryMiB: 2048, executorCapacity: 'spot' },
   monitoring: {
     retentionDays: 3,
     prometheusStorageGiB: 20,

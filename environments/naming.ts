@@ -27,6 +27,7 @@ export const NAMESPACES = {
   externalSecrets: 'external-secrets',
   stackableOperators: 'stackable-operators',
   nodeExporter: 'monitoring-node',
+  karpenter: 'karpenter',
 } as const;
 
 /** A Kubernetes service account: what an EKS Pod Identity association binds an IAM role to. */
@@ -41,6 +42,7 @@ export const PLATFORM_SERVICE_ACCOUNTS = {
   ebsCsiController: { namespace: 'kube-system', name: 'ebs-csi-controller-sa' },
   externalSecrets: { namespace: NAMESPACES.externalSecrets, name: 'external-secrets' },
   sparkHistoryServer: { namespace: NAMESPACES.sparkOperator, name: 'spark-history-server' },
+  karpenter: { namespace: NAMESPACES.karpenter, name: 'karpenter' },
 } as const satisfies Record<string, ServiceAccountRef>;
 
 /** The components rendered under `k8s/rendered/<env>/`, each one folder that Argo CD syncs. */
@@ -127,3 +129,20 @@ export const RENDERED_ROOT = 'k8s/rendered';
 /** Folder of a rendered component, relative to the repository root; Argo CD Applications point here. */
 export const renderedPath = (env: EnvironmentName, component: RenderedComponent): string =>
   `${RENDERED_ROOT}/${env}/${component}`;
+
+/**
+ * Tag (value: the cluster's name) by which Karpenter finds the subnets and security groups of the nodes it launches;
+ * the network stack sets it on the private subnets, the cluster stack on the nodes' security group.
+ */
+export const KARPENTER_DISCOVERY_TAG = 'karpenter.sh/discovery';
+
+/** IAM role of the nodes Karpenter launches (an EKS access entry of type EC2_LINUX lets them join). */
+export const karpenterNodeRoleName = (env: EnvironmentName): string => workloadRoleName(env, 'karpenter-node');
+
+/** SQS queue that EventBridge fills with spot interruptions, rebalances and instance state changes for Karpenter. */
+export const karpenterInterruptionQueueName = (env: EnvironmentName): string => `${PROJECT}-${env}-karpenter`;
+
+/** Karpenter's NodePools, the label every node of one carries (Karpenter's own), and the taint of interruptible nodes. */
+export const NODE_POOLS = { executors: 'spark-executors', stable: 'stable' } as const;
+export const NODE_POOL_LABEL = 'karpenter.sh/nodepool';
+export const INTERRUPTIBLE_TAINT = { key: `${PROJECT}.io/interruptible`, value: 'true', effect: 'NoSchedule' } as const;

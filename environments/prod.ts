@@ -14,6 +14,10 @@ export const environment = {
     nodeGroups: [
       { name: 'general', instanceTypes: ['m7i.2xlarge'], capacityType: 'ON_DEMAND', minSize: 3, desiredSize: 6, maxSize: 12, diskSizeGiB: 200 },
     ],
+    nodePools: {
+      executors: { instanceCategories: ['c', 'm', 'r'], capacityTypes: ['spot', 'on-demand'], cpuLimit: 256, memoryLimitGiB: 1024 },
+      stable: { instanceCategories: ['m'], cpuLimit: 96, memoryLimitGiB: 384 },
+    },
     adminRoleArns: ['arn:aws:iam::333333333333:role/driftless-deploy'],
     logRetentionDays: 365,
   },
@@ -31,7 +35,7 @@ export const environment = {
     topicPartitions: 6,
   },
   hdfs: { namenodes: 2, journalnodes: 3, datanodes: 4, dfsReplication: 3, namenodeStorageGiB: 50, datanodeStorageGiB: 1000, datanodeCpus: 2, datanodeMemoryGiB: 8 },
-  spark: { driverCores: 2, driverMemoryMiB: 4096, executorInstances: 4, executorCores: 4, executorMemoryMiB: 8192 },
+  spark: { driverCores: 2, driverMemoryMiB: 4096, executorInstances: 4, executorCores: 4, executorMemoryMiB: 8192, executorCapacity: 'spot' },
   monitoring: {
     retentionDays: 30,
     prometheusStorageGiB: 200,

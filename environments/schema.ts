@@ -66,6 +66,19 @@ const NodeGroup = z.strictObject({
   diskSizeGiB: whole(20, 16384),
 });
 
+/** EC2 capacity Karpenter may buy: spot (cheaper, reclaimed at two minutes' notice) or on-demand. */
+export const CAPACITY_TYPES = ['spot', 'on-demand'] as const;
+const Capacity = z.enum(CAPACITY_TYPES);
+
+// A Karpenter NodePool's share of the environment: which instance families it may launch and how much in total.
+const NodePool = z.strictObject({
+  // EC2 instance categories (c: compute, m: general purpose, r: memory); Karpenter picks sizes and generations.
+  instanceCategories: z.array(z.enum(['c', 'm', 'r'])).min(1, 'must list at least one instance category (c, m or r)'),
+  // Total vCPUs and memory of the pool's nodes: what an environment may cost at most.
+  cpuLimit: whole(1, 100000),
+  memoryLimitGiB: whole(1, 1000000),
+});
+
 const Receiver = z.discriminatedUnion(
   'type',
   [
@@ -105,7 +118,15 @@ export const Environment = z.strictObject({
     kubernetesVersion: z.enum(SUPPORTED_EKS_VERSIONS),
     privateEndpoint: z.boolean(),
     publicAccessCidrs: z.array(cidr(0, 32)),
+    // The managed node groups run the system workloads only: the EKS add-ons, Argo CD and Karpenter.
     nodeGroups: z.array(NodeGroup).min(1, 'must define at least one node group'),
+    // Karpenter's NodePools: everything else runs on nodes they launch when pods need them.
+    nodePools: z.strictObject({
+      // Spark executors that tolerate interruption: spot first, on-demand when spot has none (list both), consolidated.
+      executors: NodePool.extend({ capacityTypes: z.array(Capacity).min(1, "must list 'spot', 'on-demand' or both") }),
+      // On-demand only, never consolidated while in use: drivers, streams, Kafka, HDFS, ZooKeeper, operators, monitoring.
+      stable: NodePool,
+    }),
     adminRoleArns: z.array(roleArn)
       .min(1, 'must name at least one IAM role that administers the cluster (e.g. the deploy role)'),
     logRetentionDays: logRetention(),
@@ -144,6 +165,8 @@ export const Environment = z.strictObject({
     executorInstances: whole(1, 1000),
     executorCores: whole(1, 64),
     executorMemoryMiB: whole(512, 262144),
+    // Where executors run: 'spot' on the executors NodePool (a lost executor's tasks are re-run), 'on-demand' on the stable one.
+    executorCapacity: Capacity,
   }),
   monitoring: z.strictObject({
     retentionDays: whole(1, 3650),

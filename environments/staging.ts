@@ -14,6 +14,10 @@ export const environment = {
     nodeGroups: [
       { name: 'general', instanceTypes: ['m7i.xlarge'], capacityType: 'ON_DEMAND', minSize: 3, desiredSize: 3, maxSize: 6, diskSizeGiB: 100 },
     ],
+    nodePools: {
+      executors: { instanceCategories: ['c', 'm', 'r'], capacityTypes: ['spot', 'on-demand'], cpuLimit: 64, memoryLimitGiB: 256 },
+      stable: { instanceCategories: ['m'], cpuLimit: 32, memoryLimitGiB: 128 },
+    },
     adminRoleArns: ['arn:aws:iam::222222222222:role/driftless-deploy'],
     logRetentionDays: 30,
   },
@@ -31,7 +35,7 @@ export const environment = {
     topicPartitions: 3,
   },
   hdfs: { namenodes: 2, journalnodes: 3, datanodes: 3, dfsReplication: 3, namenodeStorageGiB: 10, datanodeStorageGiB: 100, datanodeCpus: 1, datanodeMemoryGiB: 4 },
-  spark: { driverCores: 1, driverMemoryMiB: 2048, executorInstances: 2, executorCores: 2, executorMemoryMiB: 4096 },
+  spark: { driverCores: 1, driverMemoryMiB: 2048, executorInstances: 2, executorCores: 2, executorMemoryMiB: 4096, executorCapacity: 'spot' },
   monitoring: {
     retentionDays: 15,
     prometheusStorageGiB: 50,

@@ -69,6 +69,7 @@ const SparkSizing = z.strictObject({
   executorInstances: whole(1, 1000).optional(),
   executorCores: whole(1, 64).optional(),
   executorMemoryMiB: whole(512, 262144).optional(),
+  executorCapacity: z.enum(['spot', 'on-demand']).optional(),
 });
 
 // Keyed by environment name; the loader checks that each key names an environment in environments/.
