@@ -34,7 +34,7 @@ export const environment = {
     topicPartitions: 1,
   },
   hdfs: { namenodes: 1, journalnodes: 1, datanodes: 1, dfsReplication: 1, namenodeStorageGiB: 5, datanodeStorageGiB: 20, datanodeCpus: 1, datanodeMemoryGiB: 2 },
-  spark: { driverCores: 1, driverMemoryMiB: 1024, executorInstances: 1, executorCores: 1, executorMemoryMiB: 2048, executorCapacity: 'spot' },
+  spark: { driverCores: 1, driverMemoryMiB: 1024, executorInstances: 1, executorCores: 1, executorMemoryMiB: 2048, executorCapacity: 'spot', shufflePartitions: 4 },
   monitoring: {
     retentionDays: 3,
     prometheusStorageGiB: 20,

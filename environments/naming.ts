@@ -107,8 +107,17 @@ export const artifactsPrefix = (pipeline: string): string => `pipelines/${pipeli
 /** Where one version of a pipeline's job code lives in the artifacts bucket: published once, referenced by manifests. */
 export const jobCodePrefix = (pipeline: string, codeHash: string): string => `${artifactsPrefix(pipeline)}${codeHash}/`;
 
-/** Where a pipeline keeps its streaming checkpoints (Kafka offsets, state), in the checkpoints bucket. */
-export const checkpointPrefix = (pipeline: string): string => `${pipeline}/`;
+/**
+ * Where a streaming pipeline keeps its checkpoint (Kafka offsets, state), in HDFS: Spark commits a checkpoint by
+ * renaming a file, which HDFS does atomically and S3 does not (a copy, then a delete).
+ */
+export const checkpointPath = (pipeline: string): string => `/${PROJECT}/checkpoints/${pipeline}`;
+
+/**
+ * The HDFS user of every pipeline (the Spark image's user, uid 185): what the pipelines write in HDFS is owned by it,
+ * and the platform creates their directories for it (see k8s/charts/hdfs-chart.ts).
+ */
+export const PIPELINE_HDFS_USER = 'spark';
 
 /** Prefix of the logs bucket where every Spark application writes its event log for the History Server. */
 export const SPARK_EVENT_LOG_PREFIX = 'spark-events/';

@@ -35,7 +35,7 @@ export const environment = {
     topicPartitions: 6,
   },
   hdfs: { namenodes: 2, journalnodes: 3, datanodes: 4, dfsReplication: 3, namenodeStorageGiB: 50, datanodeStorageGiB: 1000, datanodeCpus: 2, datanodeMemoryGiB: 8 },
-  spark: { driverCores: 2, driverMemoryMiB: 4096, executorInstances: 4, executorCores: 4, executorMemoryMiB: 8192, executorCapacity: 'spot' },
+  spark: { driverCores: 2, driverMemoryMiB: 4096, executorInstances: 4, executorCores: 4, executorMemoryMiB: 8192, executorCapacity: 'spot', shufflePartitions: 64 },
   monitoring: {
     retentionDays: 30,
     prometheusStorageGiB: 200,

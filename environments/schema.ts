@@ -167,6 +167,9 @@ export const Environment = z.strictObject({
     executorMemoryMiB: whole(512, 262144),
     // Where executors run: 'spot' on the executors NodePool (a lost executor's tasks are re-run), 'on-demand' on the stable one.
     executorCapacity: Capacity,
+    // Tasks of every shuffle (joins, aggregations). A stream's stateful operators keep the number of its first start
+    // in the checkpoint for good: a later change applies to batch pipelines and to new streams only.
+    shufflePartitions: whole(1, 100000),
   }),
   monitoring: z.strictObject({
     retentionDays: whole(1, 3650),

@@ -35,7 +35,7 @@ export const environment = {
     topicPartitions: 3,
   },
   hdfs: { namenodes: 2, journalnodes: 3, datanodes: 3, dfsReplication: 3, namenodeStorageGiB: 10, datanodeStorageGiB: 100, datanodeCpus: 1, datanodeMemoryGiB: 4 },
-  spark: { driverCores: 1, driverMemoryMiB: 2048, executorInstances: 2, executorCores: 2, executorMemoryMiB: 4096, executorCapacity: 'spot' },
+  spark: { driverCores: 1, driverMemoryMiB: 2048, executorInstances: 2, executorCores: 2, executorMemoryMiB: 4096, executorCapacity: 'spot', shufflePartitions: 16 },
   monitoring: {
     retentionDays: 15,
     prometheusStorageGiB: 50,

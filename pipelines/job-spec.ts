@@ -3,7 +3,7 @@
  * the pipeline spec resolved for one environment (bucket names, addresses, the code version), so that
  * the runtime needs no other configuration and every change to it shows in the rendered manifest.
  */
-import { bucketName, checkpointPrefix, HDFS_CLUSTER, jobCodePrefix, kafkaBootstrap } from '../environments/naming';
+import { bucketName, checkpointPath, HDFS_CLUSTER, jobCodePrefix, kafkaBootstrap } from '../environments/naming';
 import type { Environment } from '../environments/schema';
 import type { LoadedPipeline } from './load';
 import { qualitySql } from './quality-sql';
@@ -43,7 +43,8 @@ export interface JobSpec {
   readonly sink: JobLocation;
   readonly rejects: JobLocation;
   readonly triggerSeconds?: number;
-  readonly checkpointUri: string;
+  /** Streams only: their checkpoint, in HDFS (see checkpointPath). */
+  readonly checkpointUri?: string;
   readonly kafka: KafkaConnection;
 }
 
@@ -81,7 +82,7 @@ export function jobSpec(env: Environment, pipeline: LoadedPipeline): JobSpec {
     sink: location(pipeline.sink),
     rejects: location(pipeline.rejects),
     ...(pipeline.triggerSeconds !== undefined ? { triggerSeconds: pipeline.triggerSeconds } : {}),
-    checkpointUri: `s3a://${bucketName(env, 'checkpoints')}/${checkpointPrefix(pipeline.name)}`,
+    ...(pipeline.kind === 'streaming' ? { checkpointUri: `hdfs://${HDFS_CLUSTER}${checkpointPath(pipeline.name)}` } : {}),
     kafka: { bootstrapServers: kafkaBootstrap(), ...KAFKA_CONNECTION },
   };
 }

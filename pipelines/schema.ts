@@ -70,6 +70,7 @@ const SparkSizing = z.strictObject({
   executorCores: whole(1, 64).optional(),
   executorMemoryMiB: whole(512, 262144).optional(),
   executorCapacity: z.enum(['spot', 'on-demand']).optional(),
+  shufflePartitions: whole(1, 100000).optional(),
 });
 
 // Keyed by environment name; the loader checks that each key names an environment in environments/.

@@ -1,4 +1,4 @@
-import { artifactsPrefix, checkpointPrefix, SPARK_EVENT_LOG_PREFIX, type BucketPurpose } from '../environments/naming';
+import { artifactsPrefix, SPARK_EVENT_LOG_PREFIX, type BucketPurpose } from '../environments/naming';
 import type { Pipeline } from './schema';
 
 /** A key prefix in one of the environment's buckets. */
@@ -15,8 +15,8 @@ export interface StorageAccess {
 
 /**
  * Exactly the S3 prefixes a pipeline needs, derived from its spec: its S3 source and reference tables (read),
- * its S3 sink and dead-letter prefix (write), its own code (read), its own checkpoints (write) and the shared
- * Spark event log prefix (write, so the History Server can show every run). Nothing else.
+ * its S3 sink and dead-letter prefix (write), its own code (read) and the shared
+ * Spark event log prefix (write, so the History Server can show every run). Nothing else: checkpoints are in HDFS.
  */
 export function storageAccess(pipeline: Pipeline): StorageAccess {
   const s3 = (locations: ReadonlyArray<{ type: string; bucket?: BucketPurpose; prefix?: string }>) =>
@@ -25,7 +25,6 @@ export function storageAccess(pipeline: Pipeline): StorageAccess {
     read: [...s3([pipeline.source, ...(pipeline.references ?? [])]), { bucket: 'artifacts', prefix: artifactsPrefix(pipeline.name) }],
     write: [
       ...s3([pipeline.sink, pipeline.rejects]),
-      { bucket: 'checkpoints', prefix: checkpointPrefix(pipeline.name) },
       { bucket: 'logs', prefix: SPARK_EVENT_LOG_PREFIX },
     ],
   };

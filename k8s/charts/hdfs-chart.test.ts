@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { loadEnvironments } from '../../environments/load';
 import { FIXTURE_INPUTS, fixtureEnvironments } from '../../scripts/fixtures/environments';
 import { findObject, ofKind, renderChart } from '../manifest-lookup';
+import { fixturePipelines } from '../../scripts/fixtures/pipelines';
 import { HdfsChart } from './hdfs-chart';
 
 // The team's environments and the fixture environments: these properties hold for any valid environment.
@@ -130,5 +131,50 @@ describe('HDFS high availability', () => {
       trial: { namenodes: 2, journalQuorum: true, zookeeper: 3 },
       live: { namenodes: 2, journalQuorum: true, zookeeper: 3 },
     });
+  });
+});
+
+describe.each(fixtureEnvironments())('the directories the $name HDFS cluster creates for the pipelines', async (env) => {
+  const pipelines = await fixturePipelines();
+  const job = findObject(renderChart(HdfsChart, env, pipelines), 'Job', 'pipeline-directories', 'hdfs');
+  const pod = job.spec.template.spec;
+  const script: string = pod.containers[0].command.at(-1);
+  // Each `hdfs dfs` line as its arguments.
+  const commands = script.split('\n').filter((line) => line.startsWith('hdfs dfs ')).map((line) => line.split(' ').slice(2));
+  const argsOf = (verb: string) => commands.filter((c) => c[0] === verb);
+
+  it("creates each stream's checkpoint (private) and each HDFS sink (group-readable), owned by the pipelines' user", () => {
+    const streams = pipelines.filter((p) => p.kind === 'streaming').map((p) => `/driftless/checkpoints/${p.name}`);
+    const sinks = pipelines.flatMap((p) => (p.sink.type === 'hdfs' ? [p.sink.path] : []));
+    expect(streams.length + sinks.length).toBeGreaterThan(0);
+    const all = [...streams, ...sinks].sort();
+    expect(argsOf('-mkdir')).toEqual([['-mkdir', '-p', ...all]]);
+    expect(argsOf('-chown')).toEqual([['-chown', 'spark:spark', ...all]]);
+    const modes = Object.fromEntries(argsOf('-chmod').map(([, mode, ...paths]) => [mode, paths]));
+    expect(modes).toEqual({ ...(streams.length ? { 700: streams.sort() } : {}), ...(sinks.length ? { 750: sinks.sort() } : {}) });
+  });
+
+  it('runs as an Argo CD sync hook after the cluster, as the HDFS superuser, retrying while the namenode starts', () => {
+    expect(job.metadata.annotations).toMatchObject({ 'argocd.argoproj.io/hook': 'Sync', 'argocd.argoproj.io/hook-delete-policy': 'BeforeHookCreation' });
+    expect(Number(job.metadata.annotations['argocd.argoproj.io/sync-wave'])).toBeGreaterThan(0);
+    expect(job.spec.backoffLimit).toBeGreaterThan(0);
+    expect(pod.containers[0].env).toContainEqual({ name: 'HADOOP_USER_NAME', value: 'stackable' });
+    expect(pod.containers[0].image).toBe('oci.stackable.tech/sdp/hadoop:3.5.0-stackable26.7.0');
+    // The discovery ConfigMap the operator publishes under the cluster's name holds core-site.xml and hdfs-site.xml.
+    expect(pod.volumes).toContainEqual({ name: 'conf', configMap: { name: 'lake' } });
+  });
+
+  it('runs non-root with a read-only root, no privileges and no API token', () => {
+    expect(pod.securityContext).toMatchObject({ runAsNonRoot: true, seccompProfile: { type: 'RuntimeDefault' } });
+    expect(pod.automountServiceAccountToken).toBe(false);
+    expect(pod.containers[0].securityContext).toEqual({ runAsNonRoot: true, allowPrivilegeEscalation: false, readOnlyRootFilesystem: true, capabilities: { drop: ['ALL'] } });
+    expect(pod.containers[0].resources.limits.memory).toBeDefined();
+  });
+});
+
+describe('the pipeline directories without pipelines', () => {
+  it('renders no Job when no pipeline writes to HDFS', () => {
+    const [env] = fixtureEnvironments();
+    expect(ofKind(renderChart(HdfsChart, env!), 'Job')).toEqual([]);
   });
 });

@@ -1,10 +1,12 @@
 import type { Construct } from 'constructs';
-import { HDFS_CLUSTER, NAMESPACES } from '../../environments/naming';
-import { KEEP_DATA } from '../argocd';
+import { checkpointPath, HDFS_CLUSTER, NAMESPACES, PIPELINE_HDFS_USER } from '../../environments/naming';
+import type { Pipeline } from '../../pipelines/schema';
+import { KEEP_DATA, syncWave } from '../argocd';
+import { k8s } from '../kube';
 import { HdfsCluster } from '../imports/hdfs.stackable.tech';
 import { ZookeeperCluster, ZookeeperZnode } from '../imports/zookeeper.stackable.tech';
 import { cpus, gibibytes, hdfsPods, type PodGroup } from '../sizing';
-import { STACKABLE_PRODUCTS } from '../versions';
+import { OPERATOR_CHARTS, STACKABLE_IMAGE_REGISTRY, STACKABLE_PRODUCTS } from '../versions';
 import type { Environment } from '../../environments/schema';
 import { EnvironmentChart, type EnvironmentChartProps } from './environment-chart';
 import { DATA_STORAGE_CLASS } from './platform-chart';
@@ -35,6 +37,46 @@ export function hdfsClientConf(env: Environment): Record<string, string> {
     'dfs.replication': String(env.hdfs.dfsReplication),
   };
 }
+
+/** An HDFS directory a pipeline needs, owned by PIPELINE_HDFS_USER, and its mode. */
+export interface PipelineDirectory {
+  readonly path: string;
+  readonly mode: '700' | '750';
+}
+
+/**
+ * The directories the pipelines write in HDFS, which the platform creates for them: a stream's checkpoint (no one
+ * else reads it) and every HDFS sink (readable by the group). HDFS's root belongs to its superuser, so a pipeline
+ * could not create them itself.
+ */
+export function pipelineDirectories(pipelines: readonly Pipeline[]): PipelineDirectory[] {
+  const directories = pipelines.flatMap((pipeline): PipelineDirectory[] => [
+    ...(pipeline.kind === 'streaming' ? [{ path: checkpointPath(pipeline.name), mode: '700' as const }] : []),
+    ...(pipeline.sink.type === 'hdfs' ? [{ path: pipeline.sink.path, mode: '750' as const }] : []),
+  ]);
+  return directories.sort((a, b) => a.path.localeCompare(b.path));
+}
+
+/**
+ * The shell script of the directories Job: one `hdfs dfs` command per line, with plain arguments (paths are
+ * validated to hold no spaces or quotes), so that the local plane runs the very same commands (scripts/local/plane.ts).
+ * `mkdir -p`, `chown` and `chmod` are idempotent: every sync runs it again.
+ */
+export function pipelineDirectoriesScript(directories: readonly PipelineDirectory[]): string {
+  const paths = directories.map((d) => d.path);
+  const modes = [...new Set(directories.map((d) => d.mode))].sort();
+  return [
+    `hdfs dfs -mkdir -p ${paths.join(' ')}`,
+    `hdfs dfs -chown ${PIPELINE_HDFS_USER}:${PIPELINE_HDFS_USER} ${paths.join(' ')}`,
+    ...modes.map((mode) => `hdfs dfs -chmod ${mode} ${directories.filter((d) => d.mode === mode).map((d) => d.path).join(' ')}`),
+  ].join('\n');
+}
+
+/** The Job that creates the pipelines' HDFS directories. */
+export const PIPELINE_DIRECTORIES_JOB = 'pipeline-directories';
+
+/** The user Stackable's HDFS runs as: the HDFS superuser, the only one that may create directories under `/` and chown. */
+const HDFS_SUPERUSER = 'stackable';
 
 /** Stackable's ListenerClass for addresses reachable only from inside the cluster. */
 const CLUSTER_INTERNAL = 'cluster-internal';
@@ -101,6 +143,61 @@ export class HdfsChart extends EnvironmentChart {
             },
           },
           roleGroups: { [ROLE_GROUP]: { replicas: pods.datanodes.replicas } },
+        },
+      },
+    });
+
+    this.addPipelineDirectories(props.pipelines);
+  }
+
+  /**
+   * An Argo CD Sync hook, after the HdfsCluster's wave, recreated on every sync: the namenode may still be starting,
+   * so the Job retries with Kubernetes' back-off. It reads the client configuration Stackable publishes in the
+   * discovery ConfigMap named after the cluster.
+   */
+  private addPipelineDirectories(pipelines: readonly Pipeline[]): void {
+    const directories = pipelineDirectories(pipelines);
+    if (directories.length === 0) return;
+    const labels = { 'app.kubernetes.io/name': PIPELINE_DIRECTORIES_JOB };
+    new k8s.KubeJob(this, 'pipeline-directories', {
+      metadata: {
+        name: PIPELINE_DIRECTORIES_JOB,
+        namespace: NAMESPACES.hdfs,
+        labels,
+        annotations: { 'argocd.argoproj.io/hook': 'Sync', 'argocd.argoproj.io/hook-delete-policy': 'BeforeHookCreation', ...syncWave(1) },
+      },
+      spec: {
+        backoffLimit: 10,
+        activeDeadlineSeconds: 1800,
+        template: {
+          metadata: { labels },
+          spec: {
+            restartPolicy: 'Never',
+            automountServiceAccountToken: false,
+            securityContext: { runAsNonRoot: true, runAsUser: 1000, runAsGroup: 1000, seccompProfile: { type: 'RuntimeDefault' } },
+            containers: [
+              {
+                name: 'hdfs',
+                image: `${STACKABLE_IMAGE_REGISTRY}/hadoop:${STACKABLE_PRODUCTS.hdfs}-stackable${OPERATOR_CHARTS.stackableHdfs.version}`,
+                command: ['/bin/bash', '-euo', 'pipefail', '-c', `export PATH="/stackable/hadoop/bin:$PATH"\n${pipelineDirectoriesScript(directories)}\n`],
+                env: [
+                  { name: 'HADOOP_CONF_DIR', value: '/stackable/conf' },
+                  { name: 'HADOOP_USER_NAME', value: HDFS_SUPERUSER },
+                  { name: 'HADOOP_CLIENT_OPTS', value: '-Xmx256m' },
+                ],
+                resources: { requests: { cpu: k8s.Quantity.fromString('100m'), memory: k8s.Quantity.fromString('512Mi') }, limits: { memory: k8s.Quantity.fromString('512Mi') } },
+                securityContext: { runAsNonRoot: true, allowPrivilegeEscalation: false, readOnlyRootFilesystem: true, capabilities: { drop: ['ALL'] } },
+                volumeMounts: [
+                  { name: 'conf', mountPath: '/stackable/conf', readOnly: true },
+                  { name: 'tmp', mountPath: '/tmp' },
+                ],
+              },
+            ],
+            volumes: [
+              { name: 'conf', configMap: { name: HDFS_CLUSTER } },
+              { name: 'tmp', emptyDir: { sizeLimit: k8s.Quantity.fromString('64Mi') } },
+            ],
+          },
         },
       },
     });

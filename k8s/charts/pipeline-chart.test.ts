@@ -56,6 +56,7 @@ const cases = [
 
 describe.each(cases)('the $pipeline.name pipeline in $env.name', ({ env, pipeline, objects }) => {
   const usesKafka = topicsOf(pipeline).length > 0;
+  const touchesHdfs = pipeline.kind === 'streaming' || pipeline.sink.type === 'hdfs';
   const spec = applicationSpec(objects, pipeline);
   const size = { ...env.spark, ...pipeline.spark?.[env.name] };
 
@@ -126,12 +127,13 @@ describe.each(cases)('the $pipeline.name pipeline in $env.name', ({ env, pipelin
     expect(job).toMatchObject({
       pipeline: pipeline.name,
       kind: pipeline.kind,
-      checkpointUri: `s3a://${bucketName(env, 'checkpoints')}/${pipeline.name}/`,
       kafka: { bootstrapServers: 'events-kafka-bootstrap.kafka.svc:9093', usernameEnv: 'KAFKA_USERNAME', passwordEnv: 'KAFKA_PASSWORD' },
     });
     expect(job.triggerSeconds).toBe(pipeline.triggerSeconds);
+    // A stream's checkpoint is in HDFS, where Spark's commit by rename is atomic; a batch has none.
+    expect(job.checkpointUri).toBe(pipeline.kind === 'streaming' ? `hdfs://lake/driftless/checkpoints/${pipeline.name}` : undefined);
     if (pipeline.source.type === 'kafka') expect(job.source).toMatchObject({ type: 'kafka', topic: pipeline.source.topic, consumerGroup: pipeline.name });
-    if (pipeline.sink.type === 'hdfs') {
+    if (touchesHdfs) {
       expect(spec.hadoopConf['dfs.nameservices']).toBe('lake');
       expect(spec.hadoopConf['dfs.ha.namenodes.lake'].split(',')).toHaveLength(env.hdfs.namenodes);
     } else {
@@ -142,12 +144,23 @@ describe.each(cases)('the $pipeline.name pipeline in $env.name', ({ env, pipelin
   it('runs drivers and executors non-root, read-only, without privileges, sized for the environment', () => {
     for (const role of [spec.driver, spec.executor]) {
       expect(role.securityContext).toEqual(SECURITY_CONTEXT);
-      expect(role.env.map((e: any) => `${e.name}<-${e.valueFrom.secretKeyRef.name}/${e.valueFrom.secretKeyRef.key}`)).toEqual(
+      expect(role.env.filter((e: any) => e.valueFrom).map((e: any) => `${e.name}<-${e.valueFrom.secretKeyRef.name}/${e.valueFrom.secretKeyRef.key}`)).toEqual(
         usesKafka ? [`KAFKA_USERNAME<-${pipeline.name}-kafka/username`, `KAFKA_PASSWORD<-${pipeline.name}-kafka/password`] : [],
       );
+      // HDFS believes the client's user name: every pipeline that touches HDFS says it is the pipelines' user.
+      expect(role.env.filter((e: any) => !e.valueFrom)).toEqual(touchesHdfs ? [{ name: 'HADOOP_USER_NAME', value: 'spark' }] : []);
     }
     expect(spec.driver).toMatchObject({ cores: size.driverCores, memory: `${size.driverMemoryMiB}m` });
     expect(spec.executor).toMatchObject({ instances: size.executorInstances, cores: size.executorCores, memory: `${size.executorMemoryMiB}m` });
+  });
+
+  it('sizes its shuffles, lets executors hand over their blocks when told to go, and reaches HDFS only if it uses it', () => {
+    expect(spec.sparkConf['spark.sql.shuffle.partitions']).toBe(String(size.shufflePartitions));
+    for (const key of ['spark.decommission.enabled', 'spark.storage.decommission.enabled', 'spark.storage.decommission.shuffleBlocks.enabled']) {
+      expect(spec.sparkConf[key]).toBe('true');
+    }
+    expect(spec.sparkConf['spark.eventLog.rolling.enabled']).toBe('true');
+    expect(spec.hadoopConf?.['dfs.nameservices']).toBe(touchesHdfs ? 'lake' : undefined);
   });
 
   it('alerts on failure, on lag over its threshold and on staleness, each with a severity and a runbook', () => {
@@ -236,7 +249,7 @@ describe.each(fixtureEnvs)('the fixture pipelines in $name', (env) => {
     expect(JSON.parse(json)).toMatchObject({
       pipeline: 'readings',
       triggerSeconds: 20,
-      checkpointUri: `s3a://driftless-${env.name}-checkpoints-${env.aws.accountId}-${env.aws.region}/readings/`,
+      checkpointUri: 'hdfs://lake/driftless/checkpoints/readings',
       source: { type: 'kafka', topic: 'sensor-readings', consumerGroup: 'readings' },
       sink: { type: 'hdfs', uri: 'hdfs://lake/data/readings', partitionBy: ['sensor', 'year'] },
       rejects: { type: 'kafka', topic: 'sensor-readings.dlq' },
@@ -265,7 +278,7 @@ describe.each(fixtureEnvs)('the fixture pipelines in $name', (env) => {
     const app = findObject(clicks, 'SparkApplication', 'clicks', 'pipelines');
     for (const role of [app.spec.driver, app.spec.executor]) {
       expect(role.securityContext).toEqual(SECURITY_CONTEXT);
-      expect(role.env.map((e: any) => `${e.name}<-${e.valueFrom.secretKeyRef.name}/${e.valueFrom.secretKeyRef.key}`)).toEqual([
+      expect(role.env.filter((e: any) => e.valueFrom).map((e: any) => `${e.name}<-${e.valueFrom.secretKeyRef.name}/${e.valueFrom.secretKeyRef.key}`)).toEqual([
         'KAFKA_USERNAME<-clicks-kafka/username',
         'KAFKA_PASSWORD<-clicks-kafka/password',
       ]);

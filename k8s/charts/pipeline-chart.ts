@@ -1,9 +1,10 @@
 import type { Construct } from 'constructs';
-import { KAFKA_CLUSTER, NAMESPACES, pipelineServiceAccount } from '../../environments/naming';
+import { KAFKA_CLUSTER, NAMESPACES, PIPELINE_HDFS_USER, pipelineServiceAccount } from '../../environments/naming';
 import type { Environment } from '../../environments/schema';
 import { RUNTIME_ENTRY } from '../../pipelines/job-code';
 import { jobSpec, KAFKA_CONNECTION } from '../../pipelines/job-spec';
 import type { LoadedPipeline } from '../../pipelines/load';
+import type { Pipeline } from '../../pipelines/schema';
 import { topicsOf } from '../../pipelines/rules';
 import { KEEP_DATA } from '../argocd';
 import { dashboard } from '../dashboards/grafana-dashboard';
@@ -161,6 +162,10 @@ export class PipelineChart extends EnvironmentChart {
           { name: KAFKA_CONNECTION.passwordEnv, valueFrom: { secretKeyRef: { name: credentials, key: 'password' } } },
         ]
       : [];
+    const hdfs = usesHdfs(pipeline);
+    // HDFS (without Kerberos) takes the client's word for its user: name it, so that what the pipeline writes is owned
+    // by the user its directories were created for, whatever the image's passwd file says.
+    const hdfsEnv = hdfs ? [{ name: 'HADOOP_USER_NAME', value: PIPELINE_HDFS_USER }] : [];
     const mounts = [
       { name: 'tmp', mountPath: '/tmp' },
       // Spark's working directory (the image's WORKDIR): executors fetch the job's files there, under a read-only root.
@@ -172,7 +177,7 @@ export class PipelineChart extends EnvironmentChart {
       labels: { 'driftless.io/pipeline': pipeline.name },
       securityContext,
       podSecurityContext: { runAsNonRoot: true, runAsUser: SPARK_UID, fsGroup: SPARK_UID, seccompProfile: { type: 'RuntimeDefault' } },
-      env: kafkaEnv,
+      env: [...kafkaEnv, ...hdfsEnv],
       volumeMounts: mounts,
     };
     const spec: SparkApplicationSpec = {
@@ -189,8 +194,16 @@ export class PipelineChart extends EnvironmentChart {
         'spark.sql.sources.partitionOverwriteMode': 'dynamic',
         'spark.sql.session.timeZone': 'UTC',
         'spark.sql.streaming.metricsEnabled': 'true',
+        // Sized per environment and pipeline rather than Spark's 200; a stream keeps the number of its first start.
+        'spark.sql.shuffle.partitions': String(size.shufflePartitions),
+        // An executor told to go (a spot reclaim, a node consolidated away) hands its shuffle and cached blocks to the
+        // others before it exits, so its tasks' output is not recomputed.
+        'spark.decommission.enabled': 'true',
+        'spark.storage.decommission.enabled': 'true',
+        'spark.storage.decommission.shuffleBlocks.enabled': 'true',
+        'spark.storage.decommission.rddBlocks.enabled': 'true',
       },
-      ...(pipeline.sink.type === 'hdfs' ? { hadoopConf: hdfsClientConf(env) } : {}),
+      ...(hdfs ? { hadoopConf: hdfsClientConf(env) } : {}),
       volumes: [
         { name: 'tmp', emptyDir: { sizeLimit: SparkApplicationSpecVolumesEmptyDirSizeLimit.fromString('2Gi') } },
         { name: 'work-dir', emptyDir: { sizeLimit: SparkApplicationSpecVolumesEmptyDirSizeLimit.fromString('1Gi') } },
@@ -306,5 +319,8 @@ export class PipelineChart extends EnvironmentChart {
     });
   }
 }
+
+/** Whether a pipeline uses HDFS: its sink is there, or it is a stream (its checkpoint is). */
+export const usesHdfs = (pipeline: Pipeline): boolean => pipeline.kind === 'streaming' || pipeline.sink.type === 'hdfs';
 
 const title = (name: string) => name.replace(/(^|-)([a-z])/g, (_, __, c: string) => c.toUpperCase());

@@ -73,6 +73,10 @@ export function sparkDefaults(env: Environment): Record<string, string> {
     'spark.hadoop.fs.s3a.encryption.key': `arn:aws:kms:${env.aws.region}:${env.aws.accountId}:${dataKeyAlias(env.name)}`,
     'spark.eventLog.enabled': 'true',
     'spark.eventLog.dir': sparkEventLogDir(env),
+    // An S3 object appears only when it is closed: a stream that never ends would show nothing in the History Server
+    // and lose its whole log with its driver. Rolling closes a file of the log every 128 MiB (and at the end).
+    'spark.eventLog.rolling.enabled': 'true',
+    'spark.eventLog.rolling.maxFileSize': '128m',
     'spark.ui.prometheus.enabled': 'true',
     'spark.metrics.conf.*.sink.prometheusServlet.class': 'org.apache.spark.metrics.sink.PrometheusServlet',
     'spark.metrics.conf.*.sink.prometheusServlet.path': '/metrics/prometheus',

@@ -9,7 +9,7 @@ import { delimiter, dirname, join, resolve } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
 import { HDFS_CLUSTER } from '../../environments/naming';
-import { tail } from '../run-command';
+import { runCommand, tail } from '../run-command';
 
 /** Where and how to run the local HDFS; every path and port is the caller's. */
 export interface LocalHdfsOptions {
@@ -177,6 +177,19 @@ export function localHdfsClientConf(rpcPort: number): Record<string, string> {
     [`dfs.namenode.rpc-address.${HDFS_CLUSTER}.${namenode}`]: `${LOOPBACK}:${rpcPort}`,
     [`dfs.client.failover.proxy.provider.${HDFS_CLUSTER}`]: 'org.apache.hadoop.hdfs.server.namenode.ha.ConfiguredFailoverProxyProvider',
   };
+}
+
+/**
+ * Runs one `hdfs dfs` command (Hadoop's FsShell, from the local HDFS jars) against the local namenode, as the user
+ * who started it, HDFS's superuser there as Stackable's user is on the cluster. Throws with FsShell's output on failure.
+ */
+export async function localHdfsShell(options: { readonly java?: string; readonly classpath: string; readonly rpcPort: number }, args: readonly string[]): Promise<void> {
+  const result = await runCommand(
+    options.java ?? 'java',
+    ['-Xmx256m', '-cp', javaClasspath(options.classpath), 'org.apache.hadoop.fs.FsShell', '-fs', `hdfs://${LOOPBACK}:${options.rpcPort}`, ...args],
+    { cwd: process.cwd() },
+  );
+  if (result.code !== 0) throw new Error(`hdfs dfs ${args.join(' ')} failed (exit ${result.code ?? result.startError?.message}): ${tail(result.stderr || result.stdout)}`);
 }
 
 /** A folder of jars becomes `<folder>/*` (the JVM expands it); anything else is taken as a classpath already. */

@@ -8,6 +8,7 @@ import type { Environment } from '../../environments/schema';
 import type { LoadedPipeline } from '../../pipelines/load';
 import type { JobSpec } from '../../pipelines/job-spec';
 import { PipelineChart } from '../../k8s/charts/pipeline-chart';
+import { HdfsChart, PIPELINE_DIRECTORIES_JOB } from '../../k8s/charts/hdfs-chart';
 
 /** A rendered object, as loosely typed as the parts read here need. */
 interface KubeObject {
@@ -49,7 +50,7 @@ export interface SparkApplicationSpec {
   readonly arguments: readonly string[];
   readonly sparkConf: Readonly<Record<string, string>>;
   readonly hadoopConf: Readonly<Record<string, string>>;
-  readonly driver: { readonly env?: ReadonlyArray<{ readonly name: string }> };
+  readonly driver: { readonly env?: ReadonlyArray<{ readonly name: string; readonly value?: string }> };
 }
 
 /** The rendered objects of one pipeline's chart in an environment. */
@@ -101,4 +102,19 @@ export function jobOf(application: SparkApplicationSpec): JobSpec {
   const text = at >= 0 ? application.arguments[at + 1] : undefined;
   if (text === undefined) throw new Error(`the Spark application passes no --job argument: ${application.arguments.join(' ')}`);
   return JSON.parse(text) as JobSpec;
+}
+
+/**
+ * The `hdfs dfs` commands of the Job that creates the pipelines' HDFS directories, as the hdfs chart renders it: the
+ * arguments of each line of its script that runs `hdfs dfs`. None when no pipeline needs a directory.
+ */
+export function hdfsDirectoryCommands(env: Environment, pipelines: readonly LoadedPipeline[]): string[][] {
+  const objects = new HdfsChart(new App(), `${env.name}-hdfs`, { env, pipelines }).toJson() as KubeObject[];
+  const job = objects.find((o) => o.kind === 'Job' && o.metadata.name === PIPELINE_DIRECTORIES_JOB);
+  if (!job) return [];
+  const command: string[] = job.spec.template.spec.containers[0].command;
+  const script = command[command.length - 1] ?? '';
+  const lines = script.split('\n').filter((line) => line.startsWith('hdfs dfs '));
+  if (lines.length === 0) throw new Error(`Job ${PIPELINE_DIRECTORIES_JOB} runs no 'hdfs dfs' command: ${script}`);
+  return lines.map((line) => line.slice('hdfs dfs '.length).split(' '));
 }

@@ -12,9 +12,10 @@ import type { Environment } from '../../environments/schema';
 import type { LoadedPipeline } from '../../pipelines/load';
 import { PROJECT_ROOT } from '../project-copy';
 import type { Toolchain } from '../toolchain/toolchain';
-import { hdfsHealth, startLocalHdfs, stopLocalHdfs } from './hdfs';
+import { hdfsHealth, localHdfsShell, startLocalHdfs, stopLocalHdfs } from './hdfs';
 import { ADMIN_USER, adminConnection, kafkaAdmin, startLocalKafka, stopBroker, type LocalKafka } from './kafka';
-import { kafkaPlan } from './manifests';
+import { hdfsDirectoryCommands, kafkaPlan } from './manifests';
+import { PIPELINE_DIRECTORIES_JOB } from '../../k8s/charts/hdfs-chart';
 import { isRunning, stopGroup } from './processes';
 import { createBuckets, LOCAL_AWS_CREDENTIALS, s3Healthy, startS3 } from './s3';
 
@@ -149,6 +150,12 @@ export async function up(options: {
       ).pid;
       started.push(() => stopLocalHdfs(join(dir, 'hdfs')));
     }
+    // The pipelines' directories, created as the cluster's Job creates them: a pipeline runs as its own HDFS user.
+    const directoryCommands = hdfsDirectoryCommands(env, pipelines);
+    for (const args of directoryCommands) {
+      await localHdfsShell({ java: toolchain.java, classpath: toolchain.jars('hdfs').join(':'), rpcPort: ports.namenode }, args);
+    }
+    if (directoryCommands.length > 0) log(`HDFS: the pipelines' directories, from the ${PIPELINE_DIRECTORIES_JOB} Job's ${directoryCommands.length} commands`);
 
     let s3Pid = previous?.s3.pid;
     if (s3Pid === undefined || !isRunning(s3Pid)) {

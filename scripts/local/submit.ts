@@ -61,9 +61,6 @@ export function localSubmission(
     'spark.hadoop.fs.s3a.path.style.access': 'true',
     'spark.hadoop.fs.s3a.connection.ssl.enabled': 'false',
     'spark.driver.memory': `${options.driverMemoryMiB}m`,
-    // Streaming turns adaptive execution off, so every shuffle and every state store runs this many tasks: Spark's
-    // default of 200 makes a micro-batch of a few records take minutes on a laptop's cores.
-    'spark.sql.shuffle.partitions': String(options.cores),
     'spark.local.dir': options.scratchDir,
     'spark.driver.extraJavaOptions': `-Djava.io.tmpdir=${options.scratchDir}`,
     'spark.ui.enabled': 'false',
@@ -86,7 +83,10 @@ export function localSubmission(
     JSON.stringify(job),
     ...(options.date ? ['--date', options.date] : []),
   ];
+  // The values the manifest sets on the driver (HADOOP_USER_NAME: the pipeline's HDFS user); secrets are added below.
+  const literal = Object.fromEntries((application.driver.env ?? []).flatMap((e) => (e.value === undefined ? [] : [[e.name, e.value]])));
   const env: Record<string, string> = {
+    ...literal,
     PYSPARK_PYTHON: options.python,
     // Spark binds to the loopback interface, like every local engine.
     SPARK_LOCAL_IP: '127.0.0.1',
