@@ -67,11 +67,35 @@ function kubernetesRisks(change: KubernetesChange, all: readonly KubernetesChang
     const renamed = successor === undefined ? '' : `; ${objectLabel(successor)} is added: a rename starts empty`;
     return [risk('remove', `${removalLoss(change)}${kept}${renamed}`)];
   }
+  if (change.action === 'change' && change.kind === 'SparkApplication') {
+    const [before, after] = [checkpointOf(change.before), checkpointOf(change.after)];
+    if (before === after || before === undefined) return [];
+    return [
+      risk(
+        'replace',
+        `the stream's checkpoint moves (${before} → ${after ?? 'none'}): it starts again with no offsets and no state, reads its topic from the earliest records kept and counts again what it has already counted; copy the checkpoint to the new place before this syncs`,
+      ),
+    ];
+  }
   if (change.action !== 'change' || !(DATA_KINDS.has(change.kind))) return [];
   return change.steps.flatMap((path) => {
     const shrink = shrinkage(change.kind, path, valueAt(change.before, path), valueAt(change.after, path));
     return shrink === undefined ? [] : [risk('shrink', `\`${formatPath(path)}\` ${shrink}`)];
   });
+}
+
+/** The checkpoint of a streaming SparkApplication: `checkpointUri` of the job it passes (`--job <json>`). */
+function checkpointOf(value: Record<string, unknown> | undefined): string | undefined {
+  const args = valueAt(value, ['spec', 'arguments']);
+  if (!Array.isArray(args)) return undefined;
+  const text = args[args.indexOf('--job') + 1];
+  if (args.indexOf('--job') < 0 || typeof text !== 'string') return undefined;
+  try {
+    const job = JSON.parse(text) as { checkpointUri?: unknown };
+    return typeof job.checkpointUri === 'string' ? job.checkpointUri : undefined;
+  } catch {
+    return undefined;
+  }
 }
 
 function removalLoss(change: KubernetesChange): string {

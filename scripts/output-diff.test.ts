@@ -144,6 +144,16 @@ describe('data risks', () => {
     expect(risks([pool('500Gi')], [pool('1Ti')])).toEqual([]);
   });
 
+  it("flags a stream whose checkpoint moves, not one whose other settings change", () => {
+    const stream = (checkpointUri: string, triggerSeconds = 10) =>
+      object('SparkApplication', 'clicks', { spec: { arguments: ['--job', JSON.stringify({ pipeline: 'clicks', triggerSeconds, checkpointUri })] } }, 'pipelines');
+    const moved = risks([stream('s3a://bucket/clicks/')], [stream('hdfs://lake/driftless/checkpoints/clicks')]);
+    expect(moved.map((risk) => [risk.action, risk.subject])).toEqual([['replace', 'SparkApplication pipelines/clicks']]);
+    expect(moved[0]?.detail).toContain('s3a://bucket/clicks/ → hdfs://lake/driftless/checkpoints/clicks');
+    expect(moved[0]?.detail).toContain('counts again');
+    expect(risks([stream('hdfs://lake/a')], [stream('hdfs://lake/a', 20)])).toEqual([]);
+  });
+
   it('flags fewer partitions and shorter retention of a topic', () => {
     const topic = (partitions: number, retention: number) => object('KafkaTopic', 'clicks', { spec: { partitions, config: { 'retention.ms': retention } } });
     expect(risks([topic(6, 1000)], [topic(3, 1000)])[0]?.detail).toContain('Kafka cannot remove partitions');

@@ -156,7 +156,7 @@ describe.each(fixtureEnvironments())('the directories the $name HDFS cluster cre
 
   it('runs as an Argo CD sync hook after the cluster, as the HDFS superuser, retrying while the namenode starts', () => {
     expect(job.metadata.annotations).toMatchObject({ 'argocd.argoproj.io/hook': 'Sync', 'argocd.argoproj.io/hook-delete-policy': 'BeforeHookCreation' });
-    expect(Number(job.metadata.annotations['argocd.argoproj.io/sync-wave'])).toBeGreaterThan(0);
+    expect(Number(job.metadata.annotations!['argocd.argoproj.io/sync-wave'])).toBeGreaterThan(0);
     expect(job.spec.backoffLimit).toBeGreaterThan(0);
     expect(pod.containers[0].env).toContainEqual({ name: 'HADOOP_USER_NAME', value: 'stackable' });
     expect(pod.containers[0].image).toBe('oci.stackable.tech/sdp/hadoop:3.5.0-stackable26.7.0');

@@ -4,7 +4,8 @@
  * `hdfs://<HDFS_CLUSTER>/...` URIs: localHdfsClientConf points that name service at the local namenode.
  */
 import { spawn } from 'node:child_process';
-import { existsSync, mkdirSync, openSync, closeSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, openSync, closeSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { delimiter, dirname, join, resolve } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
@@ -184,12 +185,20 @@ export function localHdfsClientConf(rpcPort: number): Record<string, string> {
  * who started it, HDFS's superuser there as Stackable's user is on the cluster. Throws with FsShell's output on failure.
  */
 export async function localHdfsShell(options: { readonly java?: string; readonly classpath: string; readonly rpcPort: number }, args: readonly string[]): Promise<void> {
-  const result = await runCommand(
-    options.java ?? 'java',
-    ['-Xmx256m', '-cp', javaClasspath(options.classpath), 'org.apache.hadoop.fs.FsShell', '-fs', `hdfs://${LOOPBACK}:${options.rpcPort}`, ...args],
-    { cwd: process.cwd() },
-  );
-  if (result.code !== 0) throw new Error(`hdfs dfs ${args.join(' ')} failed (exit ${result.code ?? result.startError?.message}): ${tail(result.stderr || result.stdout)}`);
+  // The `hdfs` launcher puts HADOOP_CONF_DIR first on the classpath, and FsShell fails without a core-site.xml there.
+  const conf = mkdtempSync(join(tmpdir(), 'driftless-hdfs-client-'));
+  try {
+    writeFileSync(join(conf, 'core-site.xml'), '<?xml version="1.0"?>\n<configuration/>\n');
+    const classpath = [conf, javaClasspath(options.classpath)].join(delimiter);
+    const result = await runCommand(
+      options.java ?? 'java',
+      ['-Xmx256m', '-XX:TieredStopAtLevel=1', '-cp', classpath, 'org.apache.hadoop.fs.FsShell', '-fs', `hdfs://${LOOPBACK}:${options.rpcPort}`, ...args],
+      { cwd: conf },
+    );
+    if (result.code !== 0) throw new Error(`hdfs dfs ${args.join(' ')} failed (exit ${result.code ?? result.startError?.message}): ${tail(result.stderr || result.stdout)}`);
+  } finally {
+    rmSync(conf, { recursive: true, force: true });
+  }
 }
 
 /** A folder of jars becomes `<folder>/*` (the JVM expands it); anything else is taken as a classpath already. */
