@@ -236,6 +236,8 @@ export async function query(options: {
   /** The plane's folder, where Spark's scratch space goes. */
   readonly dir: string;
   readonly rejects: boolean;
+  /** A text file or folder to read instead of what the pipeline wrote, with the same Spark settings. */
+  readonly text?: string;
 }): Promise<Array<Record<string, unknown>>> {
   const { connection, toolchain } = options;
   const application = sparkApplication(options.env, options.pipelines, options.pipeline);
@@ -251,8 +253,9 @@ export async function query(options: {
   });
   const conf: Record<string, string> = { ...submission.conf };
   conf['spark.jars'] = toolchain.jars('spark').join(',');
-  const request =
-    location.type === 'kafka'
+  const request = options.text !== undefined
+    ? { kind: 'text', uri: options.text, conf }
+    : location.type === 'kafka'
       ? { kind: 'kafka', topic: location.topic, conf, kafka: { bootstrap: connection.kafka.endpoint, caFile: connection.kafka.caFile, username: ADMIN_USER, password: connection.users.kafka[ADMIN_USER] } }
       : { kind: options.rejects ? 'text' : 'parquet', uri: options.rejects ? `${location.uri.replace(/\/$/, '')}/*` : location.uri, conf };
   mkdirSync(conf['spark.local.dir']!, { recursive: true });
@@ -260,7 +263,7 @@ export async function query(options: {
     cwd: conf['spark.local.dir']!,
     env: { ...process.env, ...submission.env, TMPDIR: conf['spark.local.dir']! },
   });
-  if (result.code !== 0) throw new UsageError(`reading ${location.type === 'kafka' ? `topic ${location.topic}` : location.uri} failed: ${tail(result.stderr, 5).replace(/\n/g, ' | ')}`);
+  if (result.code !== 0) throw new UsageError(`reading ${options.text ?? (location.type === 'kafka' ? `topic ${location.topic}` : location.uri)} failed: ${tail(result.stderr, 5).replace(/\n/g, ' | ')}`);
   return result.stdout
     .split('\n')
     .filter((line) => line !== '')

@@ -281,6 +281,12 @@ describe('npm run validate on a fresh synth of the fixture environments and pipe
     ['no jars fetched at start', keeps, (o) => (o.k8s(keeps, sparkApp(stream)).spec.sparkConf['spark.jars.packages'] = 'org.apache.hadoop:hadoop-aws:3.4.1'), 'DL-SPARK-001', `SparkApplication/pipelines/${stream.name}`],
     ['the pipeline image', open, (o) => (o.k8s(open, sparkApp(windowed)).spec.image = 'docker.io/library/spark:4.0.1-scala2.13-java17-python3-ubuntu'), 'DL-SPARK-002', `SparkApplication/pipelines/${windowed.name}`],
     ["the executors' work dir", keeps, (o) => (o.k8s(keeps, sparkApp(stream)).spec.executor.volumeMounts = []), 'DL-SPARK-003', `SparkApplication/pipelines/${stream.name}`],
+    ['checkpoints with atomic renames', keeps, (o) => {
+      const spec = o.k8s(keeps, sparkApp(stream)).spec;
+      spec.arguments[1] = JSON.stringify({ ...JSON.parse(spec.arguments[1]), checkpointUri: 's3a://bucket/checkpoints/' });
+    }, 'DL-SPARK-004', `SparkApplication/pipelines/${stream.name}`],
+    ['sized shuffles', open, (o) => delete o.k8s(open, sparkApp(windowed)).spec.sparkConf['spark.sql.shuffle.partitions'], 'DL-SPARK-005', `SparkApplication/pipelines/${windowed.name}`],
+    ['rolling event logs', keeps, (o) => delete o.k8s(keeps, sparkApp(stream)).spec.sparkConf['spark.eventLog.rolling.enabled'], 'DL-SPARK-006', `SparkApplication/pipelines/${stream.name}`],
     ['dropped capabilities', keeps, (o) => (o.k8s(keeps, sparkApp(windowed)).spec.executor.securityContext.capabilities = { add: ['SYS_ADMIN'] }), 'DL-K8S-004', `SparkApplication/pipelines/${windowed.name}`],
     ['volumes off the host', keeps, (o) => o.k8s(keeps, sparkApp(stream)).spec.volumes.push({ name: 'host', hostPath: { path: '/' } }), 'DL-K8S-007', `SparkApplication/pipelines/${stream.name}`],
     ['unprivileged containers', keeps, (o) => (o.k8s(keeps, 'spark/deployment-spark-operator-spark-history-server.yaml').spec.template.spec.containers[0].securityContext.privileged = true), 'DL-K8S-009', 'Deployment/spark-operator/spark-history-server'],

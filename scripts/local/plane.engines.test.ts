@@ -4,10 +4,12 @@
  * datanodes and the environment's replication; the buckets encrypt with the environment's key; `status --json` tells
  * scripts all of it; and a machine without Java or Python gets one line saying what to install.
  */
-import { HeadObjectCommand, PutObjectCommand } from '@aws-sdk/client-s3';
+import { HeadObjectCommand, ListObjectsV2Command, PutObjectCommand } from '@aws-sdk/client-s3';
 import { readFileSync } from 'node:fs';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { bucketName, BUCKETS } from '../../environments/naming';
+import { bucketName, BUCKETS, PIPELINE_HDFS_USER, SPARK_EVENT_LOG_PREFIX } from '../../environments/naming';
+import { pipelineDirectories } from '../../k8s/charts/hdfs-chart';
+import { query } from '../local';
 import { connectPlatformatic } from '../produce';
 import { PROJECT_ROOT } from '../project-copy';
 import { runCommand } from '../run-command';
@@ -107,6 +109,43 @@ describe('the local plane', () => {
     expect(health.liveDatanodes).toBeGreaterThanOrEqual(3);
     expect(health.up).toBe(true);
     expect(plane.connection.hdfs.replication).toBe(plane.env.hdfs.dfsReplication);
+  });
+
+  it("holds every pipeline's HDFS directory, made by the rendered Job's commands, owned by the pipelines' user with the Job's mode", async () => {
+    const directories = pipelineDirectories(plane.pipelines);
+    if (directories.length === 0) throw new Error('no pipeline of this plane uses HDFS: add one, or this check proves nothing');
+    for (const { path, mode } of directories) {
+      const response = await fetch(`${plane.connection.hdfs.http}/webhdfs/v1${path}?op=GETFILESTATUS&user.name=${PIPELINE_HDFS_USER}`);
+      expect(response.status, path).toBe(200);
+      const { FileStatus: status } = (await response.json()) as { FileStatus: { type: string; owner: string; permission: string } };
+      expect({ path, type: status.type, owner: status.owner, permission: status.permission }).toEqual({ path, type: 'DIRECTORY', owner: PIPELINE_HDFS_USER, permission: mode });
+    }
+  });
+
+  it("refuses the pipelines' user a directory of its own at the root: only the platform's Job may create them", async () => {
+    const response = await fetch(`${plane.connection.hdfs.http}/webhdfs/v1/engines-test-not-given?op=MKDIRS&user.name=${PIPELINE_HDFS_USER}`, { method: 'PUT' });
+    expect(response.status).toBe(403);
+    expect(await response.text()).toContain('AccessControlException');
+  });
+
+  it("writes Spark's event log to the logs bucket in Spark's rolling layout, files the History Server reads one by one", async () => {
+    const [pipeline] = plane.pipelines;
+    if (!pipeline) throw new Error('the plane has no pipeline whose Spark settings to run with');
+    const client = s3(plane);
+    try {
+      const Bucket = bucketName(plane.env, 'logs');
+      const list = async () => ((await client.send(new ListObjectsV2Command({ Bucket, Prefix: SPARK_EVENT_LOG_PREFIX }))).Contents ?? []).map((o) => o.Key!);
+      const before = new Set(await list());
+      await client.send(new PutObjectCommand({ Bucket: bucketName(plane.env, 'raw'), Key: 'engines-test/event-log.txt', Body: '{"line":1}\n' }));
+      const rows = await query({ ...plane, pipeline, rejects: false, text: `s3a://${bucketName(plane.env, 'raw')}/engines-test/event-log.txt` });
+      expect(rows).toEqual([{ line: 1 }]);
+      // Spark's rolling layout: a folder per application with numbered event files and an app-status marker.
+      const added = (await list()).filter((key) => !before.has(key));
+      expect(added.some((key) => /eventlog_v2_[^/]+\/events_1_[^/]+$/.test(key)), added.join(', ')).toBe(true);
+      expect(added.some((key) => /eventlog_v2_[^/]+\/appstatus_[^/]+$/.test(key)), added.join(', ')).toBe(true);
+    } finally {
+      client.destroy();
+    }
   });
 
   it("encrypts every data bucket with the environment's key by default, as the data-lake stack does", async () => {

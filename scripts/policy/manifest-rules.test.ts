@@ -94,6 +94,9 @@ const onPipelineImage = edited(sparkApplication, (s) => {
   for (const role of [s.spec.driver, s.spec.executor]) role.volumeMounts = [{ name: 'work-dir', mountPath: SPARK_WORK_DIR }];
 });
 
+/** A stream passing `job` to the runtime, as a pipeline's application does. */
+const streamWith = (job: Record<string, unknown>) => edited(onPipelineImage, (s) => (s.spec.arguments = ['--job', JSON.stringify(job)]));
+
 const namespace = (name: string, enforce = 'restricted', annotations: Record<string, string> = KEEP_DATA): KubeObject => ({
   apiVersion: 'v1',
   kind: 'Namespace',
@@ -400,6 +403,18 @@ const FIXTURES: Record<string, RuleFixtures> = {
   'DL-SPARK-003': {
     pass: set(onPipelineImage),
     fail: [{ name: 'an executor without a work dir', ...set(edited(onPipelineImage, (s) => (s.spec.executor.volumeMounts = []))), message: `the executor mounts no volume at ${SPARK_WORK_DIR}` }],
+  },
+  'DL-SPARK-004': {
+    pass: set(streamWith({ kind: 'streaming', checkpointUri: 'hdfs://lake/driftless/checkpoints/readings' })),
+    fail: [{ name: 'a checkpoint in S3', ...set(streamWith({ kind: 'streaming', checkpointUri: 's3a://checkpoints/readings/' })), message: 'checkpoints to s3a://checkpoints/readings/, where renames are not atomic' }],
+  },
+  'DL-SPARK-005': {
+    pass: set(edited(onPipelineImage, (s) => (s.spec.sparkConf = { 'spark.sql.shuffle.partitions': '16' }))),
+    fail: [{ name: "Spark's default", ...set(edited(onPipelineImage, (s) => (s.spec.sparkConf = {}))), message: 'sets spark.sql.shuffle.partitions to undefined' }],
+  },
+  'DL-SPARK-006': {
+    pass: set(edited(onPipelineImage, (s) => (s.spec.sparkConf = { 'spark.eventLog.enabled': 'true', 'spark.eventLog.rolling.enabled': 'true' }))),
+    fail: [{ name: 'one endless log', ...set(edited(onPipelineImage, (s) => (s.spec.sparkConf = { 'spark.eventLog.enabled': 'true' }))), message: 'writes an event log that never rolls' }],
   },
   'DL-RBAC-002': {
     pass: set(role_([{ apiGroups: [''], resources: ['secrets'], resourceNames: ['clicks'], verbs: ['get'] }])),

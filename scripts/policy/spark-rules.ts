@@ -69,4 +69,57 @@ export const writableWorkDir: ManifestRule = {
   },
 };
 
-export const SPARK_RULES: readonly ManifestRule[] = [noDownloadsAtStart, runsPipelineImage, writableWorkDir];
+/** The job a pipeline's application passes to the runtime (`--job <json>`), if it passes one. */
+function jobOf(spec: Record<string, any>): Record<string, unknown> | undefined {
+  const args: unknown[] = spec.arguments ?? [];
+  const text = args[args.indexOf('--job') + 1];
+  if (args.indexOf('--job') < 0 || typeof text !== 'string') return undefined;
+  try {
+    return JSON.parse(text) as Record<string, unknown>;
+  } catch {
+    return undefined;
+  }
+}
+
+export const atomicCheckpoints: ManifestRule = {
+  id: 'DL-SPARK-004',
+  severity: 'error',
+  target: 'manifest',
+  kinds: ['SparkApplication'],
+  description: 'A stream keeps its checkpoint in HDFS, where the rename by which Spark commits each batch is atomic (on S3 it is a copy and a delete).',
+  hint: 'Leave checkpointUri to pipelines/job-spec.ts (hdfs://<cluster>/driftless/checkpoints/<pipeline>).',
+  check: (object) => {
+    const job = jobOf(specOf(object) ?? {});
+    if (job === undefined || job['kind'] !== 'streaming') return [];
+    const uri = job['checkpointUri'];
+    return typeof uri === 'string' && uri.startsWith('hdfs://') ? [] : [`checkpoints to ${String(uri)}, where renames are not atomic`];
+  },
+};
+
+export const sizedShuffles: ManifestRule = {
+  id: 'DL-SPARK-005',
+  severity: 'error',
+  target: 'manifest',
+  kinds: SPARK_KINDS,
+  description: "Every Spark application sets its shuffle partitions from its sizing: Spark's 200 is wrong for most, and a stream keeps the number of its first start.",
+  hint: "Set spark.sql.shuffle.partitions (pipeline-chart.ts does, from the environment's spark.shufflePartitions or the pipeline's own).",
+  check: (object) => {
+    const value = (specOf(object) ?? {}).sparkConf?.['spark.sql.shuffle.partitions'];
+    return typeof value === 'string' && /^[1-9]\d*$/.test(value) ? [] : [`sets spark.sql.shuffle.partitions to ${String(value)}, not a positive whole number`];
+  },
+};
+
+export const rollingEventLogs: ManifestRule = {
+  id: 'DL-SPARK-006',
+  severity: 'error',
+  target: 'manifest',
+  kinds: ['SparkApplication'],
+  description: 'A stream that writes an event log rolls it: an S3 object appears only once closed, so an unrolled log of a stream that never ends is never seen, and is lost with its driver.',
+  hint: 'Set spark.eventLog.rolling.enabled: true (spark-chart.ts sparkDefaults does).',
+  check: (object) => {
+    const conf: Record<string, string> = (specOf(object) ?? {}).sparkConf ?? {};
+    return conf['spark.eventLog.enabled'] === 'true' && conf['spark.eventLog.rolling.enabled'] !== 'true' ? ['writes an event log that never rolls'] : [];
+  },
+};
+
+export const SPARK_RULES: readonly ManifestRule[] = [noDownloadsAtStart, runsPipelineImage, writableWorkDir, atomicCheckpoints, sizedShuffles, rollingEventLogs];
