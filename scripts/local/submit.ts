@@ -12,7 +12,7 @@ import { LOCAL_AWS_CREDENTIALS } from './s3';
 export const LOCAL_OVERRIDES = [
   ['endpoints', 'the Kafka bootstrap address in the job, the S3A endpoint (path-style, plain HTTP to the emulator), and the namenode address behind the HDFS nameservice'],
   ['credentials', "the Kafka user's password and the local CA file (Strimzi's Secrets on the cluster), and test AWS keys in the environment (the pod's identity on the cluster)"],
-  ['sizing', "Spark in local mode with the given cores and driver memory instead of executors, and as many shuffle partitions as cores; the connector jars from the toolchain's cache (the ones the pipeline image holds) on the class path"],
+  ['sizing', "Spark in local mode with the given cores and driver memory instead of executors (the manifest's shuffle partitions stay); the connector jars from the toolchain's cache (the ones the pipeline image holds) on the class path"],
 ] as const;
 
 /** The local engines' addresses and the pipeline's credentials. */
