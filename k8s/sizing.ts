@@ -97,3 +97,12 @@ export function monitoringPods(env: Environment): Record<'prometheus' | 'alertma
     supporting: { replicas: 2, cpu: 0.2, memoryGiB: 0.25, storageGiB: 0 },
   };
 }
+
+/**
+ * The Karpenter namespace: the controller, one replica per system node at most (the chart requires replicas on
+ * different nodes), two for a leader and a standby. 1 CPU and 1 GiB is what Karpenter's getting-started guide gives it.
+ */
+export function karpenterPods(env: Environment): Record<'controller', PodGroup> {
+  const systemNodes = env.cluster.nodeGroups.reduce((sum, group) => sum + group.desiredSize, 0);
+  return { controller: { replicas: Math.min(2, Math.max(1, systemNodes)), cpu: 1, memoryGiB: 1, storageGiB: 0 } };
+}

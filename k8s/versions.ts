@@ -25,7 +25,32 @@ export const OPERATOR_CHARTS = {
   stackableListener: { repoURL: 'oci.stackable.tech/sdp-charts', chart: 'listener-operator', version: '26.7.0' },
   stackableZookeeper: { repoURL: 'oci.stackable.tech/sdp-charts', chart: 'zookeeper-operator', version: '26.7.0' },
   stackableHdfs: { repoURL: 'oci.stackable.tech/sdp-charts', chart: 'hdfs-operator', version: '26.7.0' },
+  // Karpenter publishes both charts to Amazon ECR Public, an OCI registry (oci://public.ecr.aws/karpenter/<chart>).
+  // The CRDs come in a chart of their own, so that an upgrade updates them (Helm never updates a chart's crds/).
+  karpenterCrd: { repoURL: 'public.ecr.aws/karpenter', chart: 'karpenter-crd', version: '1.14.1' },
+  karpenter: { repoURL: 'public.ecr.aws/karpenter', chart: 'karpenter', version: '1.14.1' },
 } as const satisfies Record<string, PinnedChart>;
+
+/**
+ * Karpenter's controller image, named in the values: the chart sources at tag v1.14.1 still name 1.13.0 (the release
+ * stamps the version when it publishes; ../shared/charts/SOURCES.md D7), and a digest makes the image immutable.
+ * The digest is the one upstream recorded for v1.14.1 (aws/karpenter-provider-aws 1d927085, "docs: update for patch
+ * release v1.14.1").
+ */
+export const KARPENTER_IMAGE = {
+  tag: '1.14.1',
+  digest: 'sha256:723130949e4cab989461ff07d1be4cd781d63515432494641b33c235f300ae23',
+} as const;
+
+/**
+ * The Amazon Linux 2023 EKS-optimized AMI release of the nodes Karpenter launches, as an EC2NodeClass alias. Pinned,
+ * not `@latest`: the rendered output must not change when AWS publishes an AMI, and a new AMI rolls every node
+ * (Karpenter replaces drifted nodes), so it arrives as a reviewed one-line change. v20260520 is the release that
+ * Karpenter's own end-to-end suite resolves for the cluster's Kubernetes version (aws/karpenter-provider-aws
+ * test/suites/ami/suite_test.go, since a58e3d0f of 2026-06-05); Karpenter resolves the alias per Kubernetes version
+ * and architecture through the public SSM parameters of the EKS AMIs.
+ */
+export const NODE_AMI_ALIAS = 'al2023@v20260520';
 
 /** The registry of Stackable's operator images (the charts append the operator's name and the chart's version). */
 export const STACKABLE_IMAGE_REGISTRY = 'oci.stackable.tech/sdp';

@@ -18,6 +18,8 @@ const KINDS: Record<string, readonly string[]> = {
   'external-secrets.io': ['ClusterSecretStore', 'ExternalSecret', 'SecretStore'],
   'hdfs.stackable.tech': ['HdfsCluster'],
   'kafka.strimzi.io': ['Kafka', 'KafkaNodePool', 'KafkaTopic', 'KafkaUser'],
+  // Karpenter's file also holds the karpenter.k8s.aws group (EC2NodeClass), imported into a module of its own.
+  'karpenter.sh': ['EC2NodeClass', 'NodePool'],
   'monitoring.coreos.com': ['PodMonitor', 'PrometheusRule', 'ServiceMonitor'],
   'sparkoperator.k8s.io': ['ScheduledSparkApplication', 'SparkApplication'],
   'zookeeper.stackable.tech': ['ZookeeperCluster', 'ZookeeperZnode'],

@@ -77,6 +77,7 @@ const REVIEWED = [
   'DL-NS-002 Namespace/stackable-operators',
   'DL-S3-002 aws_s3_bucket.logs_bucket',
   'DL-S3-005 aws_s3_bucket.logs_bucket',
+  'DL-SECRET-001 Secret/argocd/karpenter-charts',
   'DL-SECRET-001 Secret/argocd/stackable-charts',
 ].sort();
 
@@ -301,6 +302,13 @@ describe('npm run validate on a fresh synth of the fixture environments and pipe
     ["the repository Secret's reason", keeps, (o) => delete (o.k8s(keeps, 'apps/secret-argocd-stackable-charts.yaml').metadata.annotations as Record<string, string>)['driftless.io/suppress'], 'DL-SECRET-001', 'Secret/argocd/stackable-charts'],
     ['a valid object name', open, (o) => ((o.k8s(open, `pipelines/${stream.name}/kafkatopic-kafka-${deadLettersOf(stream)}.yaml`).metadata as { name: string }).name = deadLettersOf(stream).replace('.', '..')), 'DL-K8S-011', `KafkaTopic/kafka/${deadLettersOf(stream).replace('.', '..')}`],
     ["the logs bucket's suppressions", keeps, (o) => delete o.tf(dataLake(keeps), 'aws_s3_bucket', 'logs_')['//'].suppressions, 'DL-S3-002', 'aws_s3_bucket.logs_bucket_'],
+    ["the node class's IMDSv2 hop limit", keeps, (o) => (o.k8s(keeps, 'platform/ec2nodeclass-default.yaml').spec.metadataOptions.httpPutResponseHopLimit = 2), 'DL-KARP-001', 'EC2NodeClass/default'],
+    ["the node class's encrypted root volume", keeps, (o) => (o.k8s(keeps, 'platform/ec2nodeclass-default.yaml').spec.blockDeviceMappings[0].ebs.encrypted = false), 'DL-KARP-002', 'EC2NodeClass/default'],
+    ["the node class's pinned AMI", open, (o) => (o.k8s(open, 'platform/ec2nodeclass-default.yaml').spec.amiSelectorTerms = [{ alias: 'al2023@latest' }]), 'DL-KARP-003', 'EC2NodeClass/default'],
+    ["the executors' memory limit", keeps, (o) => delete o.k8s(keeps, 'platform/nodepool-spark-executors.yaml').spec.limits.memory, 'DL-KARP-004', 'NodePool/spark-executors'],
+    ["the executors' interruptible taint", keeps, (o) => delete o.k8s(keeps, 'platform/nodepool-spark-executors.yaml').spec.template.spec.taints, 'DL-KARP-005', 'NodePool/spark-executors'],
+    ["the stable pool's node class", staged, (o) => (o.k8s(staged, 'platform/nodepool-stable.yaml').spec.template.spec.nodeClassRef.name = 'gone'), 'DL-KARP-006', 'NodePool/stable'],
+    ['Prune=false,Delete=false on a NodePool', keeps, (o) => delete (o.k8s(keeps, 'platform/nodepool-stable.yaml').metadata as { annotations?: object }).annotations, 'DL-ARGO-001', 'NodePool/stable'],
     ["a suppression's reason", keeps, (o) => ((o.k8s(keeps, 'platform/namespace-hdfs.yaml').metadata.annotations as Record<string, string>)['driftless.io/suppress'] = 'DL-NS-002: legacy'), 'DL-POLICY-001', 'Namespace/hdfs'],
   ];
 

@@ -3,6 +3,7 @@ import { loadEnvironments, validateEnvironments } from '../../environments/load'
 import type { Environment } from '../../environments/schema';
 import { FIXTURE_INPUTS, fixtureEnvironment, fixtureEnvironments, withValues } from '../../scripts/fixtures/environments';
 import { findObject, ofKind, renderChart, type KubeObject } from '../manifest-lookup';
+import { clusterName, karpenterInterruptionQueueName, NAMESPACES, PLATFORM_SERVICE_ACCOUNTS } from '../../environments/naming';
 import { OPERATOR_CHARTS } from '../versions';
 import { AppsChart, applicationValues } from './apps-chart';
 import { HdfsChart } from './hdfs-chart';
@@ -69,7 +70,7 @@ describe.each(environments)('the $name app of apps', (env) => {
   it('has an Application per operator and per rendered folder', () => {
     expect(apps.map((a) => a.metadata.name).sort()).toEqual(
       [
-        'external-secrets', 'hdfs', 'kafka', 'kube-prometheus-stack', 'monitoring', 'pipelines', 'platform', 'spark', 'spark-operator',
+        'external-secrets', 'hdfs', 'kafka', 'karpenter', 'karpenter-crd', 'kube-prometheus-stack', 'monitoring', 'pipelines', 'platform', 'spark', 'spark-operator',
         'stackable-commons', 'stackable-hdfs', 'stackable-listener', 'stackable-secret', 'stackable-zookeeper', 'strimzi',
       ].sort(),
     );
@@ -110,6 +111,45 @@ describe.each(environments)('the $name app of apps', (env) => {
     }
     for (const other of apps.filter((a) => a.metadata.name !== 'pipelines')) expect(wave(other)).toBeLessThanOrEqual(wave(app('pipelines')));
     expect(wave(findObject(objects, 'AppProject', 'driftless', 'argocd'))).toBeLessThan(wave(app('platform')));
+  });
+
+  it("syncs Karpenter's CRDs after the project and before the platform folder, which holds the NodePools and EC2NodeClass", () => {
+    expect(wave(findObject(objects, 'AppProject', 'driftless', 'argocd'))).toBeLessThan(wave(app('karpenter-crd')));
+    expect(wave(app('karpenter-crd'))).toBeLessThan(wave(app('platform')));
+    expect(app('karpenter-crd').spec.source).toMatchObject({ chart: 'karpenter-crd', repoURL: OPERATOR_CHARTS.karpenterCrd.repoURL, targetRevision: OPERATOR_CHARTS.karpenterCrd.version });
+    // One owner for the CRDs: the controller's chart leaves its own copy of them out.
+    expect(app('karpenter').spec.source.helm.skipCrds).toBe(true);
+    expect(app('karpenter-crd').spec.source.helm.skipCrds).toBeUndefined();
+    // Deleting the CRDs would delete every NodePool and NodeClaim, and with them the nodes.
+    for (const name of ['karpenter-crd', 'karpenter']) {
+      expect(app(name).metadata.annotations?.['argocd.argoproj.io/sync-options']).toBe('Prune=false,Delete=false');
+      expect(app(name).metadata.finalizers).toBeUndefined();
+      expect(app(name).spec.syncPolicy.syncOptions).toContain('ServerSideApply=true');
+    }
+    const repository = findObject(objects, 'Secret', 'karpenter-charts', 'argocd');
+    expect(repository.stringData).toEqual({ name: 'karpenter', type: 'helm', enableOCI: 'true', url: OPERATOR_CHARTS.karpenter.repoURL });
+    expect(findObject(objects, 'AppProject', 'driftless', 'argocd').spec.sourceRepos).toContain(OPERATOR_CHARTS.karpenter.repoURL);
+  });
+
+  it("runs Karpenter for the environment's cluster and interruption queue, as the service account Pod Identity binds, on the system nodes", () => {
+    const karpenter = app('karpenter');
+    expect(karpenter.spec.destination.namespace).toBe(NAMESPACES.karpenter);
+    const values = applicationValues(karpenter.spec.source.helm);
+    expect(values.settings).toEqual({ clusterName: clusterName(env.name), interruptionQueue: karpenterInterruptionQueueName(env.name) });
+    // No IRSA role annotation: the role is bound by a Pod Identity association in the cluster stack.
+    expect(values.serviceAccount).toEqual({ create: true, name: PLATFORM_SERVICE_ACCOUNTS.karpenter.name });
+    expect(PLATFORM_SERVICE_ACCOUNTS.karpenter.namespace).toBe(NAMESPACES.karpenter);
+    expect(values.controller.image).toEqual({ tag: OPERATOR_CHARTS.karpenter.version, digest: expect.stringMatching(/^sha256:[0-9a-f]{64}$/) });
+    expect(values.controller.resources.requests).toEqual({ cpu: expect.any(String), memory: expect.any(String) });
+    expect(values.controller.resources.limits.memory).toBe(values.controller.resources.requests.memory);
+    expect(values.tolerations).toContainEqual({ key: 'CriticalAddonsOnly', operator: 'Exists' });
+    // The chart's affinity keeps the controller off the nodes it manages; the platform leaves it as it is.
+    expect(values).not.toHaveProperty('affinity');
+    // The chart requires its replicas on different nodes: never more than the system nodes.
+    const systemNodes = env.cluster.nodeGroups.reduce((sum, group) => sum + group.desiredSize, 0);
+    expect(values.replicas).toBeGreaterThanOrEqual(1);
+    expect(values.replicas).toBeLessThanOrEqual(Math.max(1, Math.min(2, systemNodes)));
+    expect(values.serviceMonitor).toEqual({ enabled: false });
   });
 
   it('syncs every Application automatically with self-heal and retries with backoff', () => {

@@ -1,13 +1,13 @@
 import type { Construct } from 'constructs';
 import { parse, stringify } from 'yaml';
-import { NAMESPACES, PLATFORM_SERVICE_ACCOUNTS, renderedPath, type RenderedComponent } from '../../environments/naming';
+import { clusterName, karpenterInterruptionQueueName, NAMESPACES, PLATFORM_SERVICE_ACCOUNTS, renderedPath, type RenderedComponent } from '../../environments/naming';
 import type { Environment } from '../../environments/schema';
 import { KEEP_DATA, SYNC_WAVES, syncWave } from '../argocd';
 import { AppProject, Application, type ApplicationSpecSource } from '../imports/argoproj.io';
 import { k8s } from '../kube';
 import { ALERTMANAGER_SECRET, DASHBOARD_LABEL, GRAFANA_ADMIN_SECRET } from '../monitoring-wiring';
-import { cpus, gibibytes, kafkaPods, monitoringPods, sparkRuntimePods, type PodGroup } from '../sizing';
-import { OPERATOR_CHARTS, STACKABLE_IMAGE_REGISTRY, type PinnedChart } from '../versions';
+import { cpus, gibibytes, kafkaPods, karpenterPods, monitoringPods, sparkRuntimePods, type PodGroup } from '../sizing';
+import { KARPENTER_IMAGE, OPERATOR_CHARTS, STACKABLE_IMAGE_REGISTRY, type PinnedChart } from '../versions';
 import { EnvironmentChart, type EnvironmentChartProps } from './environment-chart';
 import { DATA_STORAGE_CLASS } from './platform-chart';
 
@@ -73,13 +73,35 @@ interface KubePrometheusStackValues {
   readonly kubeProxy: { readonly enabled: boolean };
 }
 
+/** Values of the Karpenter chart that the platform sets. */
+interface KarpenterValues {
+  readonly settings: { readonly clusterName: string; readonly interruptionQueue: string };
+  /** No IRSA annotation: EKS Pod Identity binds the controller's role to this service account. */
+  readonly serviceAccount: { readonly create: boolean; readonly name: string };
+  readonly replicas: number;
+  readonly controller: { readonly image: { readonly tag: string; readonly digest: string }; readonly resources: ReturnType<typeof resources> };
+  readonly tolerations: ReadonlyArray<{ readonly key: string; readonly operator: 'Exists' }>;
+  /** The monitoring chart scrapes the controller with a PodMonitor of its own, as it does every operator. */
+  readonly serviceMonitor: { readonly enabled: boolean };
+}
+
 /** One operator: its pinned chart, where it runs and its values. */
 interface Operator {
   readonly name: string;
   readonly chart: PinnedChart;
   readonly namespace: string;
   readonly values: object;
+  /** Sync wave of its Application. @default SYNC_WAVES.operators */
+  readonly wave?: number;
+  /** Leave out the chart's `crds/`, which another Application installs. @default false */
+  readonly skipCrds?: boolean;
 }
+
+/** Chart registries that Argo CD reaches over OCI: it needs a repository Secret for each; none needs credentials. */
+const OCI_REPOSITORIES = [
+  { id: 'stackable-oci-repository', name: 'stackable-charts', url: OPERATOR_CHARTS.stackableHdfs.repoURL, owner: "Stackable's" },
+  { id: 'karpenter-oci-repository', name: 'karpenter-charts', url: OPERATOR_CHARTS.karpenter.repoURL, owner: "Karpenter's (Amazon ECR Public)" },
+] as const;
 
 /**
  * `k8s/rendered/<env>/apps`: the Applications the root Application syncs. Sync waves order them:
@@ -96,7 +118,7 @@ export class AppsChart extends EnvironmentChart {
     const operators = operatorsOf(env);
 
     new AppProject(this, 'project', {
-      metadata: { name: ARGO_PROJECT, namespace: NAMESPACES.argocd, annotations: syncWave(SYNC_WAVES.platform - 1) },
+      metadata: { name: ARGO_PROJECT, namespace: NAMESPACES.argocd, annotations: syncWave(SYNC_WAVES.project) },
       spec: {
         description: `The ${env.name} data platform`,
         sourceRepos: [env.gitops.repoUrl, ...new Set(operators.map((o) => o.chart.repoURL))],
@@ -106,28 +128,29 @@ export class AppsChart extends EnvironmentChart {
       },
     });
 
-    // Stackable serves its charts from an OCI registry, which Argo CD must be told about; it needs no credentials.
-    new k8s.KubeSecret(this, 'stackable-oci-repository', {
-      metadata: {
-        name: 'stackable-charts',
-        namespace: NAMESPACES.argocd,
-        labels: { 'argocd.argoproj.io/secret-type': 'repository' },
-        annotations: {
-          ...syncWave(SYNC_WAVES.platform - 1),
-          'driftless.io/suppress':
-            "DL-SECRET-001: It holds only the public address of Stackable's chart registry, which needs no credentials; Argo CD takes repository settings from Secrets only.",
+    // Stackable and Karpenter serve their charts from OCI registries, which Argo CD must be told about.
+    for (const repository of OCI_REPOSITORIES) {
+      new k8s.KubeSecret(this, repository.id, {
+        metadata: {
+          name: repository.name,
+          namespace: NAMESPACES.argocd,
+          labels: { 'argocd.argoproj.io/secret-type': 'repository' },
+          annotations: {
+            ...syncWave(SYNC_WAVES.project),
+            'driftless.io/suppress': `DL-SECRET-001: It holds only the public address of ${repository.owner} chart registry, which needs no credentials; Argo CD takes repository settings from Secrets only.`,
+          },
         },
-      },
-      stringData: { name: 'stackable', type: 'helm', enableOCI: 'true', url: OPERATOR_CHARTS.stackableHdfs.repoURL },
-    });
+        stringData: { name: repository.name.replace(/-charts$/, ''), type: 'helm', enableOCI: 'true', url: repository.url },
+      });
+    }
 
     this.folder(env, 'platform', SYNC_WAVES.platform, { holdsData: true });
     for (const operator of operators) {
-      this.application(operator.name, SYNC_WAVES.operators, operator.namespace, {
+      this.application(operator.name, operator.wave ?? SYNC_WAVES.operators, operator.namespace, {
         repoUrl: operator.chart.repoURL,
         chart: operator.chart.chart,
         targetRevision: operator.chart.version,
-        helm: { releaseName: operator.name, ...helmValues(operator.values) },
+        helm: { releaseName: operator.name, ...(operator.skipCrds === true ? { skipCrds: true } : {}), ...helmValues(operator.values) },
         // Operator charts carry CRDs too large for client-side apply's annotation.
         // An operator holds data too: deleting its CRDs would delete every custom resource of that kind.
       }, ['ServerSideApply=true'], true);
@@ -245,6 +268,16 @@ function operatorsOf(env: Environment): Operator[] {
     kubeEtcd: { enabled: false },
     kubeProxy: { enabled: false },
   };
+  const karpenter: KarpenterValues = {
+    settings: { clusterName: clusterName(env.name), interruptionQueue: karpenterInterruptionQueueName(env.name) },
+    serviceAccount: { create: true, name: PLATFORM_SERVICE_ACCOUNTS.karpenter.name },
+    replicas: karpenterPods(env).controller.replicas,
+    controller: { image: KARPENTER_IMAGE, resources: resources(karpenterPods(env).controller) },
+    // The managed node groups carry CriticalAddonsOnly=true:NoSchedule and run only system workloads, Karpenter among
+    // them: it must never run on a node it manages (the chart's affinity keeps it off nodes with a NodePool label).
+    tolerations: [{ key: 'CriticalAddonsOnly', operator: 'Exists' }],
+    serviceMonitor: { enabled: false },
+  };
   // The 26.7 charts leave `image.repository` unset (their release pipeline fills it in for the registry it publishes
   // to), and without it the operator's image reads `<nil>/…` and the chart does not render: name the registry here.
   const stackable = (name: string, chart: PinnedChart, values: object = {}): Operator => ({
@@ -254,6 +287,10 @@ function operatorsOf(env: Environment): Operator[] {
     values: { image: { repository: STACKABLE_IMAGE_REGISTRY }, ...values },
   });
   return [
+    // Karpenter's CRDs first, before the platform folder that holds its NodePools and EC2NodeClass; the controller's
+    // chart then leaves its own copy out, so that one Application owns them and an upgrade updates them.
+    { name: 'karpenter-crd', chart: OPERATOR_CHARTS.karpenterCrd, namespace: NAMESPACES.karpenter, values: {}, wave: SYNC_WAVES.crds },
+    { name: 'karpenter', chart: OPERATOR_CHARTS.karpenter, namespace: NAMESPACES.karpenter, values: karpenter, skipCrds: true },
     { name: 'strimzi', chart: OPERATOR_CHARTS.strimzi, namespace: NAMESPACES.kafka, values: strimzi },
     { name: 'spark-operator', chart: OPERATOR_CHARTS.sparkOperator, namespace: NAMESPACES.sparkOperator, values: sparkOperator },
     { name: 'kube-prometheus-stack', chart: OPERATOR_CHARTS.kubePrometheusStack, namespace: NAMESPACES.monitoring, values: kubePrometheusStack },

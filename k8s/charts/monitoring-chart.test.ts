@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { loadEnvironments } from '../../environments/load';
 import type { Environment } from '../../environments/schema';
+import { NAMESPACES } from '../../environments/naming';
 import { FIXTURE_INPUTS, fixtureEnvironment, fixtureEnvironments } from '../../scripts/fixtures/environments';
 import { findObject, ofKind, renderChart, type KubeObject } from '../manifest-lookup';
 import { MonitoringChart } from './monitoring-chart';
@@ -57,6 +58,7 @@ const REQUIRED_ALERTS = [
   'SparkOperatorDown',
   'StackableOperatorDown',
   'ExternalSecretsDown',
+  'KarpenterDown',
 ];
 
 describe.each(environments)('the $name monitoring', (env) => {
@@ -110,6 +112,12 @@ describe.each(environments)('the $name monitoring', (env) => {
       const monitor = findObject(objects, 'PodMonitor', 'spark-operator-controller', 'spark-operator');
       expect(monitor.spec.selector.matchLabels).toEqual({ 'app.kubernetes.io/name': 'spark-operator', 'app.kubernetes.io/component': 'controller' });
       expect(monitor.spec.podMetricsEndpoints).toEqual([expect.objectContaining({ port: 'metrics', path: '/metrics' })]);
+    });
+
+    it("scrapes Karpenter's controller on the chart's metrics port, in the karpenter namespace", () => {
+      const monitor = findObject(objects, 'PodMonitor', 'karpenter', NAMESPACES.karpenter);
+      expect(monitor.spec.selector.matchLabels).toEqual({ 'app.kubernetes.io/name': 'karpenter', 'app.kubernetes.io/instance': 'karpenter' });
+      expect(monitor.spec.podMetricsEndpoints).toEqual([expect.objectContaining({ port: 'http-metrics', path: '/metrics' })]);
     });
 
     it('names in every alert and dashboard only jobs that a PodMonitor of the chart produces', () => {

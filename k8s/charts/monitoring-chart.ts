@@ -128,6 +128,13 @@ export class MonitoringChart extends EnvironmentChart {
       { 'app.kubernetes.io/name': 'spark-operator', 'app.kubernetes.io/component': 'controller' },
       [http('metrics', '/metrics')],
     );
+    // The Karpenter chart's pods (its selector labels, with the Application's release name); only the leader reports
+    // the cluster's nodes and pools, the standby its own process.
+    podMonitor(
+      MONITORS.karpenter,
+      { 'app.kubernetes.io/name': 'karpenter', 'app.kubernetes.io/instance': 'karpenter' },
+      [http('http-metrics', '/metrics')],
+    );
   }
 
   private addAlerts(env: Environment): void {
@@ -393,6 +400,7 @@ function operatorAlerts(): Alert[] {
       description: '{{ $labels.namespace }}/{{ $labels.deployment }}{{ $labels.daemonset }} is unavailable: HDFS and ZooKeeper are not reconciled, and without the CSI drivers no HDFS pod can start.',
       runbook: `kubectl -n ${NAMESPACES.stackableOperators} get deployments,daemonsets; describe the one that is not ready (image pull from oci.stackable.tech, crash loop); then the Argo CD Application of the operator.`,
     },
+    operator('KarpenterDown', 'Karpenter', NAMESPACES.karpenter, 'karpenter', 'no node is launched for pending pods, and no empty, drifted or interrupted node is replaced.'),
     operator('ExternalSecretsDown', 'External Secrets', NAMESPACES.externalSecrets, '.+', 'secrets from AWS Secrets Manager are neither created nor rotated.'),
   ];
 }

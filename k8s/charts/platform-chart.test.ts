@@ -74,6 +74,21 @@ describe.each(cases)('the $env.name platform chart', ({ env, pipelines }) => {
     expect(ingress).toContainEqual({ from: [{ ipBlock: { cidr: env.network.vpcCidr } }], ports: [{ protocol: 'TCP', port: 8443 }] });
   });
 
+  it('lets Karpenter reach only the API server, DNS, AWS APIs on 443 and the Pod Identity agent, and only Prometheus reach it', () => {
+    const allow = findObject(objects, 'NetworkPolicy', 'allow-required-traffic', NAMESPACES.karpenter);
+    expect(allow.spec.egress.slice(1)).toEqual([
+      { to: [{ ipBlock: { cidr: env.network.vpcCidr } }], ports: [{ protocol: 'TCP', port: 443 }] },
+      { to: [{ ipBlock: { cidr: '0.0.0.0/0' } }], ports: [{ protocol: 'TCP', port: 443 }] },
+      { to: [{ ipBlock: { cidr: '169.254.170.23/32' } }], ports: [{ protocol: 'TCP', port: 80 }] },
+    ]);
+    expect(allow.spec.ingress).toEqual([
+      { from: [{ namespaceSelector: { matchLabels: { 'kubernetes.io/metadata.name': NAMESPACES.monitoring } } }], ports: [{ protocol: 'TCP', port: 8080 }] },
+    ]);
+    const monitoring = findObject(objects, 'NetworkPolicy', 'allow-required-traffic', NAMESPACES.monitoring).spec.egress;
+    expect(monitoring).toContainEqual({ to: [{ namespaceSelector: { matchLabels: { 'kubernetes.io/metadata.name': NAMESPACES.karpenter } } }], ports: [{ protocol: 'TCP', port: 8080 }] });
+    expect(findObject(objects, 'ResourceQuota', 'platform-sizing', NAMESPACES.karpenter).spec.hard['limits.memory']).toMatch(/Gi$/);
+  });
+
   it('lets Prometheus scrape the metrics ports', () => {
     const egress = findObject(objects, 'NetworkPolicy', 'allow-required-traffic', NAMESPACES.monitoring).spec.egress;
     const to = (namespace: string) => egress.find((r: any) => r.to[0].namespaceSelector?.matchLabels['kubernetes.io/metadata.name'] === namespace)?.ports.map((p: any) => p.port);

@@ -4,7 +4,8 @@ import type { Environment } from '../../environments/schema';
 import type { Pipeline } from '../../pipelines/schema';
 import { KEEP_DATA } from '../argocd';
 import { k8s } from '../kube';
-import { cpus, gibibytes, hdfsPods, kafkaPods, monitoringPods, pipelinePods, sparkRuntimePods, totals, type PodGroup } from '../sizing';
+import { cpus, gibibytes, hdfsPods, kafkaPods, karpenterPods, monitoringPods, pipelinePods, sparkRuntimePods, totals, type PodGroup } from '../sizing';
+import { KarpenterNodes } from './karpenter-nodes';
 import { EnvironmentChart, type EnvironmentChartProps } from './environment-chart';
 
 /** The StorageClass of every volume that holds data: encrypted gp3, kept when its claim is deleted. */
@@ -31,6 +32,10 @@ interface NamespaceSpec {
 }
 
 const ANYWHERE = '0.0.0.0/0';
+/** The EKS Pod Identity agent on every node, where the AWS SDKs get a pod's credentials (over HTTP, port 80). */
+const POD_IDENTITY_AGENT = '169.254.170.23/32';
+/** Where Karpenter's controller serves its metrics (the chart's `controller.metrics.port`). */
+const KARPENTER_METRICS_PORT = 8080;
 const HDFS_METRICS_PORTS = [9870, 9864, 8480, 7000] as const;
 const same = (name: string): Flow => ({ peer: { namespace: name } });
 
@@ -101,6 +106,7 @@ function namespaces(env: Environment, pipelines: readonly Pipeline[]): Namespace
         { peer: { namespace: NAMESPACES.sparkOperator }, ports: [8080, 18080] },
         { peer: { namespace: NAMESPACES.pipelines }, ports: [4040] },
         { peer: { namespace: NAMESPACES.externalSecrets }, ports: [8080] },
+        { peer: { namespace: NAMESPACES.karpenter }, ports: [KARPENTER_METRICS_PORT] },
         // CoreDNS's metrics (the kube-prometheus-stack chart's ServiceMonitor of kube-dns).
         { peer: { namespace: 'kube-system' }, ports: [9153] },
         // Alertmanager delivers to PagerDuty, Slack and the dead man's switch, over HTTPS.
@@ -120,6 +126,16 @@ function namespaces(env: Environment, pipelines: readonly Pipeline[]): Namespace
       // 10250: the admission webhook; 8080: metrics.
       ingress: [same(NAMESPACES.externalSecrets), { peer: { cidr: vpc }, ports: [10250] }, fromMonitoring(8080)],
       egress: [same(NAMESPACES.externalSecrets), apiServer, awsApis],
+    },
+    {
+      name: NAMESPACES.karpenter,
+      podSecurity: 'restricted',
+      // The controller serves no webhook (Karpenter 1.x validates with CEL in its CRDs); only Prometheus calls it.
+      ingress: [fromMonitoring(KARPENTER_METRICS_PORT)],
+      // EC2, SQS (the interruption queue), SSM (AMI aliases), pricing and EKS, all on 443; its credentials from the
+      // Pod Identity agent. The replicas agree on a leader through a Lease of the API server, not with each other.
+      egress: [apiServer, awsApis, { peer: { cidr: POD_IDENTITY_AGENT }, ports: [80] }],
+      quota: Object.values(karpenterPods(env)),
     },
     {
       name: NAMESPACES.stackableOperators,
@@ -142,6 +158,8 @@ export class PlatformChart extends EnvironmentChart {
   constructor(scope: Construct, id: string, props: EnvironmentChartProps) {
     super(scope, id, props);
     for (const spec of namespaces(props.env, props.pipelines)) this.addNamespace(spec);
+    // Cluster-scoped, like the namespaces; their CRDs are synced in the wave before this folder (SYNC_WAVES.crds).
+    new KarpenterNodes(this, 'karpenter-nodes', { env: props.env });
 
     new k8s.KubeStorageClass(this, 'data-storage-class', {
       metadata: { name: DATA_STORAGE_CLASS, annotations: KEEP_DATA },

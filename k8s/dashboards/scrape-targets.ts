@@ -22,6 +22,7 @@ export const MONITORS = {
   zookeeper: { namespace: NAMESPACES.hdfs, name: ZOOKEEPER_CLUSTER },
   sparkDrivers: { namespace: NAMESPACES.pipelines, name: 'spark-drivers' },
   sparkOperator: { namespace: NAMESPACES.sparkOperator, name: 'spark-operator-controller' },
+  karpenter: { namespace: NAMESPACES.karpenter, name: 'karpenter' },
 } as const satisfies Record<string, Monitor>;
 
 // prometheus-operator names the job of a PodMonitor's targets `<namespace>/<name>`.

@@ -11,10 +11,11 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
 import { loadEnvironments } from '../../environments/load';
-import { NAMESPACES, PLATFORM_SERVICE_ACCOUNTS, stackName } from '../../environments/naming';
+import { clusterName, karpenterInterruptionQueueName, NAMESPACES, PLATFORM_SERVICE_ACCOUNTS, stackName } from '../../environments/naming';
 import type { Environment } from '../../environments/schema';
 import { ALERTMANAGER_SECRET, DASHBOARD_LABEL, GRAFANA_ADMIN_SECRET } from '../../k8s/monitoring-wiring';
-import { STACKABLE_IMAGE_REGISTRY } from '../../k8s/versions';
+import { KARPENTER_IMAGE, STACKABLE_IMAGE_REGISTRY } from '../../k8s/versions';
+import { MONITORS } from '../../k8s/dashboards/scrape-targets';
 import type { KubeObject, SynthesizedOutput } from '../policy/rule';
 import { readSynthesizedOutput } from '../policy/synthesized-output';
 import { copyProject } from '../project-copy';
@@ -84,7 +85,7 @@ const containerOf = (workload: KubeObject, name?: string): any => {
 const values = (chart: RenderedChart): any => chart.release.values;
 
 it('a chart version missing from ../shared/charts fails with a message that names it and what is there', () => {
-  const release: ChartRelease = { environment: 'x', release: 'strimzi', chart: 'strimzi-kafka-operator', version: '0.0.1', namespace: 'kafka', values: {}, origin: 'a test' };
+  const release: ChartRelease = { environment: 'x', release: 'strimzi', chart: 'strimzi-kafka-operator', version: '0.0.1', namespace: 'kafka', values: {}, includeCrds: true, origin: 'a test' };
   expect(() => chartFolder(join(sharedDir(), 'charts'), release)).toThrow(/chart 'strimzi-kafka-operator' version '0\.0\.1' \(a test\) is not in .* \(it holds strimzi-kafka-operator-/);
 });
 
@@ -267,6 +268,56 @@ describe.each(environments.map((env) => [env.name, env] as const))('%s', (_name,
       const [controller] = find(chart, 'Deployment', (d) => d.metadata.name === 'external-secrets');
       expect(controller!['spec'].template.spec.serviceAccountName).toBe(name);
       expect(find(chart, 'CustomResourceDefinition').length).toBeGreaterThan(0);
+    });
+
+    it('karpenter: the cluster, the interruption queue, the service account Pod Identity binds, the released image by digest, on the system nodes only', () => {
+      const chart = chartOf(env, 'karpenter');
+      const v = values(chart);
+      const [controller] = find(chart, 'Deployment', (d) => d.metadata.name === 'karpenter');
+      const pod = controller!['spec'].template.spec;
+      const container = containerOf(controller!, 'controller');
+      const envVars = Object.fromEntries(container.env.map((e: any) => [e.name, e.value ?? e.valueFrom]));
+      expect(envVars['CLUSTER_NAME']).toBe(clusterName(env.name));
+      expect(envVars['INTERRUPTION_QUEUE']).toBe(karpenterInterruptionQueueName(env.name));
+      const name = PLATFORM_SERVICE_ACCOUNTS.karpenter.name;
+      expect(pod.serviceAccountName).toBe(name);
+      const [account] = find(chart, 'ServiceAccount', (sa) => sa.metadata.name === name);
+      expect(account!.metadata.namespace).toBe(PLATFORM_SERVICE_ACCOUNTS.karpenter.namespace);
+      // Pod Identity, not IRSA: no role annotation on the service account.
+      expect(Object.keys(account!.metadata.annotations ?? {}).filter((key) => key.startsWith('eks.amazonaws.com/'))).toEqual([]);
+      // The chart sources say 1.13.0 (SOURCES.md D7): the image must be the released 1.14.1, by digest.
+      expect(container.image).toBe(`public.ecr.aws/karpenter/controller:${KARPENTER_IMAGE.tag}@${KARPENTER_IMAGE.digest}`);
+      expect(container.resources).toEqual(v.controller.resources);
+      expect(controller!['spec'].replicas).toBe(v.replicas);
+      expect(pod.tolerations).toContainEqual({ key: 'CriticalAddonsOnly', operator: 'Exists' });
+      // The chart's default affinity stays: never on a node that Karpenter itself launched.
+      expect(pod.affinity.nodeAffinity.requiredDuringSchedulingIgnoredDuringExecution.nodeSelectorTerms).toContainEqual({
+        matchExpressions: [{ key: 'karpenter.sh/nodepool', operator: 'DoesNotExist' }],
+      });
+      // The CRDs come from karpenter-crd alone; the controller serves no webhook.
+      expect(find(chart, 'CustomResourceDefinition')).toEqual([]);
+      const crds = find(chartOf(env, 'karpenter-crd'), 'CustomResourceDefinition').map((crd) => `${crd['spec'].group}/${crd['spec'].names.kind}`);
+      expect(crds).toEqual(expect.arrayContaining(['karpenter.sh/NodePool', 'karpenter.sh/NodeClaim', 'karpenter.k8s.aws/EC2NodeClass']));
+      expect(chart.objects.filter((o) => /WebhookConfiguration$/.test(o.kind))).toEqual([]);
+      expect(find(chart, 'ServiceMonitor')).toEqual([]);
+    });
+
+    it("karpenter: the monitoring folder's PodMonitor selects the controller's pods on a port they serve, and the NetworkPolicies let Prometheus through", () => {
+      const chart = chartOf(env, 'karpenter');
+      const monitor = of(env).platform.find((o) => o.kind === 'PodMonitor' && o.metadata.name === MONITORS.karpenter.name && o.metadata.namespace === MONITORS.karpenter.namespace);
+      expect(monitor, 'the monitoring folder has no PodMonitor for Karpenter').toBeDefined();
+      const [controller] = find(chart, 'Deployment', (d) => d.metadata.name === 'karpenter');
+      const labels = controller!['spec'].template.metadata.labels;
+      for (const [key, value] of Object.entries(monitor!['spec'].selector.matchLabels)) expect(labels[key], key).toBe(value);
+      const ports = Object.fromEntries(containerOf(controller!, 'controller').ports.map((p: any) => [p.name, p.containerPort]));
+      const prometheus = prometheusOperatorPods(of(env).chartObjects).find((p) => p.where.includes('/Prometheus/'))!;
+      const model = new PolicyModel([...of(env).platform, ...of(env).chartObjects.flatMap((c) => c.objects)]);
+      for (const endpoint of monitor!['spec'].podMetricsEndpoints) {
+        const port = ports[endpoint.port];
+        expect(port, `port ${endpoint.port}`).toBeDefined();
+        const flow = { what: `Prometheus scrapes Karpenter on ${port}`, from: { pods: prometheus }, to: { pods: { namespace: NAMESPACES.karpenter, labels } }, port };
+        expect(model.refusal(flow)).toBeUndefined();
+      }
     });
 
     it('Stackable operators: images from the pinned registry', () => {

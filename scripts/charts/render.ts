@@ -24,6 +24,8 @@ export interface ChartRelease {
   readonly version: string;
   readonly namespace: string;
   readonly values: Readonly<Record<string, unknown>>;
+  /** Whether the chart's `crds/` are installed with it (Argo CD's `helm.skipCrds` leaves them out). */
+  readonly includeCrds: boolean;
   /** Where the platform sets it: a file of the rendered tree or a stack's resource. */
   readonly origin: string;
 }
@@ -75,6 +77,7 @@ export function operatorReleases(output: SynthesizedOutput, env: Environment): C
         version: source.targetRevision,
         namespace: destination.namespace,
         values: applicationValues(source.helm),
+        includeCrds: source.helm?.skipCrds !== true,
         origin: file,
       };
     });
@@ -93,6 +96,7 @@ export function bootstrapReleases(output: SynthesizedOutput, env: Environment): 
     namespace: resolveReference(resources, release['namespace'], `${stack.file} helm_release.${id}.namespace`),
     // Later values files win in Helm; the stack passes JSON documents.
     values: Object.assign({}, ...(release['values'] ?? []).map((text: string) => JSON.parse(text))),
+    includeCrds: release['skip_crds'] !== true,
     origin: `${stack.file} helm_release.${id}`,
   }));
 }
@@ -126,7 +130,7 @@ export function apiVersionsOf(crds: readonly KubeObject[]): string[] {
 
 /**
  * `helm template` of one release, as Argo CD runs it: the release name, the destination namespace, the cluster's
- * Kubernetes version and API versions, the values, and the chart's CRDs included.
+ * Kubernetes version and API versions, the values, and the chart's CRDs included unless the release skips them.
  */
 export async function renderChart(
   helm: string,
@@ -144,7 +148,7 @@ export async function renderChart(
       'template', release.release, folder,
       '--namespace', release.namespace,
       '--kube-version', options.kubeVersion,
-      '--include-crds',
+      ...(release.includeCrds ? ['--include-crds'] : []),
       '--values', valuesFile,
       ...options.apiVersions.flatMap((version) => ['--api-versions', version]),
     ];

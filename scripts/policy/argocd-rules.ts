@@ -4,8 +4,11 @@
  */
 import type { KubeObject, ManifestRule } from './rule';
 
-/** Kinds whose objects hold data (or whose deletion deletes data): a sync must never prune or delete them. */
-export const DATA_KINDS = ['Namespace', 'StorageClass', 'PersistentVolumeClaim', 'PersistentVolume', 'Kafka', 'KafkaNodePool', 'KafkaTopic', 'HdfsCluster', 'ZookeeperCluster', 'ZookeeperZnode'];
+/**
+ * Kinds whose objects hold data (or whose deletion deletes data): a sync must never prune or delete them. Deleting a
+ * Karpenter NodePool or EC2NodeClass terminates every node launched from it, with the brokers and datanodes on them.
+ */
+export const DATA_KINDS = ['Namespace', 'StorageClass', 'PersistentVolumeClaim', 'PersistentVolume', 'Kafka', 'KafkaNodePool', 'KafkaTopic', 'HdfsCluster', 'ZookeeperCluster', 'ZookeeperZnode', 'NodePool', 'EC2NodeClass'];
 
 const SYNC_OPTIONS = 'argocd.argoproj.io/sync-options';
 

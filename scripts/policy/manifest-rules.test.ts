@@ -3,6 +3,7 @@ import { loadEnvironments } from '../../environments/load';
 import type { Environment, EnvironmentName } from '../../environments/schema';
 import { fixtureEnvironment, fixtureEnvironments } from '../fixtures/environments';
 import { pipelineImage, SPARK_WORK_DIR } from '../../pipelines/runtime/image';
+import { INTERRUPTIBLE_TAINT } from '../../environments/naming';
 import { imagePinProblem } from './container-rules';
 import { evaluate } from './engine';
 import type { KubeObject, ManifestOutput, Rule } from './rule';
@@ -96,6 +97,34 @@ const onPipelineImage = edited(sparkApplication, (s) => {
 
 /** A stream passing `job` to the runtime, as a pipeline's application does. */
 const streamWith = (job: Record<string, unknown>) => edited(onPipelineImage, (s) => (s.spec.arguments = ['--job', JSON.stringify(job)]));
+/** Karpenter's node class and a spot NodePool as the platform renders them. */
+const nodeClass: KubeObject = {
+  apiVersion: 'karpenter.k8s.aws/v1',
+  kind: 'EC2NodeClass',
+  metadata: { name: 'default', annotations: KEEP_DATA },
+  spec: {
+    role: 'platform-live-karpenter-node',
+    amiSelectorTerms: [{ alias: 'al2023@v20260520' }],
+    metadataOptions: { httpEndpoint: 'enabled', httpTokens: 'required', httpPutResponseHopLimit: 1 },
+    blockDeviceMappings: [{ deviceName: '/dev/xvda', rootVolume: true, ebs: { volumeSize: '100Gi', volumeType: 'gp3', encrypted: true } }],
+  },
+};
+const spotPool: KubeObject = {
+  apiVersion: 'karpenter.sh/v1',
+  kind: 'NodePool',
+  metadata: { name: 'batch', annotations: KEEP_DATA },
+  spec: {
+    limits: { cpu: 64, memory: '256Gi' },
+    template: {
+      spec: {
+        nodeClassRef: { group: 'karpenter.k8s.aws', kind: 'EC2NodeClass', name: 'default' },
+        requirements: [{ key: 'karpenter.sh/capacity-type', operator: 'In', values: ['spot', 'on-demand'] }],
+        taints: [{ ...INTERRUPTIBLE_TAINT }],
+      },
+    },
+  },
+};
+const nodes = () => set(nodeClass, spotPool);
 
 const namespace = (name: string, enforce = 'restricted', annotations: Record<string, string> = KEEP_DATA): KubeObject => ({
   apiVersion: 'v1',
@@ -415,6 +444,55 @@ const FIXTURES: Record<string, RuleFixtures> = {
   'DL-SPARK-006': {
     pass: set(edited(onPipelineImage, (s) => (s.spec.sparkConf = { 'spark.eventLog.enabled': 'true', 'spark.eventLog.rolling.enabled': 'true' }))),
     fail: [{ name: 'one endless log', ...set(edited(onPipelineImage, (s) => (s.spec.sparkConf = { 'spark.eventLog.enabled': 'true' }))), message: 'writes an event log that never rolls' }],
+  },
+  'DL-KARP-001': {
+    pass: nodes(),
+    fail: [
+      { name: 'IMDSv1 allowed', ...set(edited(nodeClass, (n) => (n.spec.metadataOptions.httpTokens = 'optional'))), message: "EC2NodeClass default allows IMDSv1 (metadataOptions.httpTokens is not 'required')" },
+      { name: 'a hop limit of 2', ...set(edited(nodeClass, (n) => (n.spec.metadataOptions.httpPutResponseHopLimit = 2))), message: 'lets pods reach the instance metadata (hop limit 2, not 1)' },
+      { name: 'no metadata options', ...set(edited(nodeClass, (n) => delete n.spec.metadataOptions)), message: 'allows IMDSv1' },
+    ],
+  },
+  'DL-KARP-002': {
+    pass: nodes(),
+    fail: [
+      { name: 'an unencrypted root volume', ...set(edited(nodeClass, (n) => (n.spec.blockDeviceMappings[0].ebs.encrypted = false))), message: 'EC2NodeClass default does not encrypt the volume /dev/xvda' },
+      { name: 'no block device mapping', ...set(edited(nodeClass, (n) => delete n.spec.blockDeviceMappings)), message: 'declares no block device mapping' },
+    ],
+  },
+  'DL-KARP-003': {
+    pass: set(nodeClass, edited(nodeClass, (n) => { n.metadata.name = 'by-id'; n.spec.amiSelectorTerms = [{ id: 'ami-0123456789abcdef0' }]; })),
+    fail: [
+      { name: 'the latest AMI', ...set(edited(nodeClass, (n) => (n.spec.amiSelectorTerms = [{ alias: 'al2023@latest' }]))), message: 'selects the AMI alias al2023@latest' },
+      { name: 'AMIs by tag', ...set(edited(nodeClass, (n) => (n.spec.amiSelectorTerms = [{ tags: { team: 'data' } }]))), message: 'amiSelectorTerms[0] selects AMIs by name, owner or tags' },
+    ],
+  },
+  'DL-KARP-004': {
+    pass: nodes(),
+    fail: [
+      { name: 'no limits', ...set(nodeClass, edited(spotPool, (p) => delete p.spec.limits)), message: 'NodePool batch sets no cpu limit' },
+      { name: 'no memory limit', ...set(nodeClass, edited(spotPool, (p) => delete p.spec.limits.memory)), message: 'NodePool batch sets no memory limit' },
+    ],
+  },
+  'DL-KARP-005': {
+    pass: set(
+      nodeClass,
+      spotPool,
+      // On-demand only, with no requirement (Karpenter's default) or an explicit one: no taint needed.
+      edited(spotPool, (p) => { p.metadata.name = 'plain'; p.spec.template.spec.requirements = []; delete p.spec.template.spec.taints; }),
+      edited(spotPool, (p) => { p.metadata.name = 'on-demand'; p.spec.template.spec.requirements[0].values = ['on-demand']; delete p.spec.template.spec.taints; }),
+    ),
+    fail: [
+      { name: 'spot without the taint', ...set(nodeClass, edited(spotPool, (p) => delete p.spec.template.spec.taints)), message: 'NodePool batch may launch spot instances but lacks the taint' },
+      { name: 'spot by NotIn on-demand', ...set(nodeClass, edited(spotPool, (p) => { p.spec.template.spec.requirements[0] = { key: 'karpenter.sh/capacity-type', operator: 'NotIn', values: ['on-demand'] }; p.spec.template.spec.taints[0].effect = 'PreferNoSchedule'; })), message: 'may launch spot instances' },
+    ],
+  },
+  'DL-KARP-006': {
+    pass: nodes(),
+    fail: [
+      { name: 'a node class that is not rendered', ...set(spotPool), message: 'NodePool batch launches from EC2NodeClass default, which is not an EC2NodeClass of this environment' },
+      { name: 'another kind of node class', ...set(nodeClass, edited(spotPool, (p) => (p.spec.template.spec.nodeClassRef = { group: 'example.com', kind: 'NodeClass', name: 'default' }))), message: 'launches from NodeClass default' },
+    ],
   },
   'DL-RBAC-002': {
     pass: set(role_([{ apiGroups: [''], resources: ['secrets'], resourceNames: ['clicks'], verbs: ['get'] }])),

@@ -10,6 +10,7 @@ import { HDFS_ENVIRONMENT_RULES, HDFS_RULES } from './hdfs-rules';
 import { HOST_ACCESS_RULES } from './host-access-rules';
 import { IAM_RULES } from './iam-rules';
 import { KAFKA_RULES } from './kafka-rules';
+import { KARPENTER_RULES } from './karpenter-rules';
 import { KMS_RULES } from './kms-rules';
 import { METADATA_RULES } from './metadata-rules';
 import { NAMESPACE_RULES } from './namespace-rules';
@@ -36,6 +37,7 @@ export const RULES: readonly Rule[] = [
   ...CONTAINER_RULES,
   ...HOST_ACCESS_RULES,
   ...SPARK_RULES,
+  ...KARPENTER_RULES,
   ...METADATA_RULES,
   ...NAMESPACE_RULES,
   ...STORAGE_RULES,
