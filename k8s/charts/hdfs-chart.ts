@@ -3,6 +3,7 @@ import { HDFS_CLUSTER, NAMESPACES } from '../../environments/naming';
 import { KEEP_DATA } from '../argocd';
 import { HdfsCluster } from '../imports/hdfs.stackable.tech';
 import { ZookeeperCluster, ZookeeperZnode } from '../imports/zookeeper.stackable.tech';
+import { nodeSelectorFor } from '../placement';
 import { cpus, gibibytes, hdfsPods, type PodGroup } from '../sizing';
 import { STACKABLE_PRODUCTS } from '../versions';
 import type { Environment } from '../../environments/schema';
@@ -39,6 +40,12 @@ export function hdfsClientConf(env: Environment): Record<string, string> {
 /** Stackable's ListenerClass for addresses reachable only from inside the cluster. */
 const CLUSTER_INTERNAL = 'cluster-internal';
 
+/**
+ * Every role on the stable NodePool: their volumes hold the file system and its quorum. `config.affinity.nodeSelector`
+ * is merged into the operator's own affinity (its anti-affinity between replicas stays), unlike a podOverride.
+ */
+const STABLE = { nodeSelector: nodeSelectorFor('stable') };
+
 /** Every role has one role group; the name ends up in pod and Service names, so it is a contract like a construct ID. */
 const ROLE_GROUP = 'default';
 
@@ -61,7 +68,7 @@ export class HdfsChart extends EnvironmentChart {
         image: { productVersion: STACKABLE_PRODUCTS.zookeeper },
         servers: {
           roleConfig: { listenerClass: CLUSTER_INTERNAL },
-          config: { resources: { ...computeOf(pods.zookeeper), storage: { data: volumeOf(pods.zookeeper) } } },
+          config: { affinity: STABLE, resources: { ...computeOf(pods.zookeeper), storage: { data: volumeOf(pods.zookeeper) } } },
           roleGroups: { [ROLE_GROUP]: { replicas: pods.zookeeper.replicas } },
         },
       },
@@ -82,18 +89,20 @@ export class HdfsChart extends EnvironmentChart {
         nameNodes: {
           config: {
             listenerClass: CLUSTER_INTERNAL,
+            affinity: STABLE,
             resources: { ...computeOf(pods.namenodes), storage: { data: volumeOf(pods.namenodes) } },
           },
           roleGroups: { [ROLE_GROUP]: { replicas: pods.namenodes.replicas } },
         },
         journalNodes: {
           // Journalnodes have no listener: only the namenodes talk to them, through the headless Service.
-          config: { resources: { ...computeOf(pods.journalnodes), storage: { data: volumeOf(pods.journalnodes) } } },
+          config: { affinity: STABLE, resources: { ...computeOf(pods.journalnodes), storage: { data: volumeOf(pods.journalnodes) } } },
           roleGroups: { [ROLE_GROUP]: { replicas: pods.journalnodes.replicas } },
         },
         dataNodes: {
           config: {
             listenerClass: CLUSTER_INTERNAL,
+            affinity: STABLE,
             resources: {
               ...computeOf(pods.datanodes),
               // One disk per datanode; `data` is the operator's default PVC name, so renaming it would orphan every block.
