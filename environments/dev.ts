@@ -15,7 +15,7 @@ export const environment = {
     ],
     nodePools: {
       executors: { instanceCategories: ['c', 'm', 'r'], capacityTypes: ['spot', 'on-demand'], cpuLimit: 16, memoryLimitGiB: 64 },
-      stable: { instanceCategories: ['m'], cpuLimit: 16, memoryLimitGiB: 64 },
+      stable: { instanceCategories: ['m'], cpuLimit: 24, memoryLimitGiB: 64 },
     },
     adminRoleArns: ['arn:aws:iam::111111111111:role/driftless-deploy'],
     logRetentionDays: 7,

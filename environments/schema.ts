@@ -123,6 +123,7 @@ export const Environment = z.strictObject({
     // Karpenter's NodePools: everything else runs on nodes they launch when pods need them.
     nodePools: z.strictObject({
       // Spark executors that tolerate interruption: spot first, on-demand when spot has none (list both), consolidated.
+      // Listing 'on-demand' alone is allowed: executors asked to run on 'spot' then run on this pool's on-demand nodes.
       executors: NodePool.extend({ capacityTypes: z.array(Capacity).min(1, "must list 'spot', 'on-demand' or both") }),
       // On-demand only, never consolidated while in use: drivers, streams, Kafka, HDFS, ZooKeeper, operators, monitoring.
       stable: NodePool,
@@ -166,6 +167,8 @@ export const Environment = z.strictObject({
     executorCores: whole(1, 64),
     executorMemoryMiB: whole(512, 262144),
     // Where executors run: 'spot' on the executors NodePool (a lost executor's tasks are re-run), 'on-demand' on the stable one.
+    // 'spot' means the executors pool, whose capacityTypes decide what it buys: with 'on-demand' alone, on-demand nodes.
+    // Both pools' limits must hold what runs on them (k8s/node-pool-capacity.ts, checked by `npm run synth`).
     executorCapacity: Capacity,
     // Tasks of every shuffle (joins, aggregations). A stream's stateful operators keep the number of its first start
     // in the checkpoint for good: a later change applies to batch pipelines and to new streams only.

@@ -16,7 +16,7 @@ export const environment = {
     ],
     nodePools: {
       executors: { instanceCategories: ['c', 'm', 'r'], capacityTypes: ['spot', 'on-demand'], cpuLimit: 64, memoryLimitGiB: 256 },
-      stable: { instanceCategories: ['m'], cpuLimit: 32, memoryLimitGiB: 128 },
+      stable: { instanceCategories: ['m'], cpuLimit: 48, memoryLimitGiB: 128 },
     },
     adminRoleArns: ['arn:aws:iam::222222222222:role/driftless-deploy'],
     logRetentionDays: 30,

@@ -67,16 +67,21 @@ export function topicPartitions(env: Environment, pipeline: Pipeline): number {
   return pipeline.topics?.partitions[env.name] ?? env.kafka.topicPartitions;
 }
 
-/** The pipelines namespace: the Spark driver and the executors of every pipeline, at its sizing for the environment. */
-export function pipelinePods(env: Environment, pipelines: readonly Pipeline[]): PodGroup[] {
+/** One pipeline's Spark pods at a sizing: its driver and its executors. */
+export function sparkPods(size: Environment['spark']): Record<'driver' | 'executors', PodGroup> {
   // Spark adds a memory overhead of 10 % (at least 384 MiB) to every JVM it starts.
   const withOverhead = (mib: number) => (mib + Math.max(384, mib * 0.1)) / 1024;
+  return {
+    driver: { replicas: 1, cpu: size.driverCores, memoryGiB: withOverhead(size.driverMemoryMiB), storageGiB: 0 },
+    executors: { replicas: size.executorInstances, cpu: size.executorCores, memoryGiB: withOverhead(size.executorMemoryMiB), storageGiB: 0 },
+  };
+}
+
+/** The pipelines namespace: the Spark driver and the executors of every pipeline, at its sizing for the environment. */
+export function pipelinePods(env: Environment, pipelines: readonly Pipeline[]): PodGroup[] {
   return pipelines.flatMap((pipeline) => {
-    const size = sparkSizing(env, pipeline);
-    return [
-      { replicas: 1, cpu: size.driverCores, memoryGiB: withOverhead(size.driverMemoryMiB), storageGiB: 0 },
-      { replicas: size.executorInstances, cpu: size.executorCores, memoryGiB: withOverhead(size.executorMemoryMiB), storageGiB: 0 },
-    ];
+    const pods = sparkPods(sparkSizing(env, pipeline));
+    return [pods.driver, pods.executors];
   });
 }
 
@@ -105,4 +110,29 @@ export function monitoringPods(env: Environment): Record<'prometheus' | 'alertma
 export function karpenterPods(env: Environment): Record<'controller', PodGroup> {
   const systemNodes = env.cluster.nodeGroups.reduce((sum, group) => sum + group.desiredSize, 0);
   return { controller: { replicas: Math.min(2, Math.max(1, systemNodes)), cpu: 1, memoryGiB: 1, storageGiB: 0 } };
+}
+
+/**
+ * What each Karpenter NodePool must hold at once: the pod groups it runs, and their totals. The stable pool runs the
+ * sized platform (Kafka, HDFS and ZooKeeper, the Spark runtime, monitoring, the Strimzi operator), every driver and
+ * the executors on on-demand capacity, with `totals`' headroom for a rolling restart; the executors pool runs the
+ * executors on spot capacity, without headroom (a lost executor is replaced, not doubled). Not counted: the charts
+ * left at their own requests (External Secrets, the Stackable operators), DaemonSets and what each node reserves for
+ * itself, which the headroom and the pool's instance sizes have to absorb.
+ */
+export function nodePoolDemand(env: Environment, pipelines: readonly Pipeline[]): Record<'stable' | 'executors', { readonly groups: readonly PodGroup[]; readonly cpu: number; readonly memoryGiB: number }> {
+  const spark = pipelines.map((pipeline) => ({ size: sparkSizing(env, pipeline), pods: sparkPods(sparkSizing(env, pipeline)) }));
+  const stable = [
+    ...Object.values(kafkaPods(env)),
+    ...Object.values(hdfsPods(env)),
+    ...Object.values(sparkRuntimePods()),
+    ...Object.values(monitoringPods(env)),
+    ...spark.flatMap(({ size, pods }) => (size.executorCapacity === 'spot' ? [pods.driver] : [pods.driver, pods.executors])),
+  ];
+  const executors = spark.flatMap(({ size, pods }) => (size.executorCapacity === 'spot' ? [pods.executors] : []));
+  const sum = (groups: readonly PodGroup[], headroom: number) => {
+    const { cpu, memoryGiB } = totals(groups, headroom);
+    return { groups, cpu, memoryGiB };
+  };
+  return { stable: sum(stable, 1.25), executors: sum(executors, 1) };
 }

@@ -38,16 +38,28 @@ const PRUNED: Record<string, readonly string[]> = (() => {
   return {
     SparkApplication: roles('spec.'),
     ScheduledSparkApplication: roles('spec.template.'),
-    // Strimzi's pod templates and Cruise Control: the platform leaves pods to the operator's defaults.
-    Kafka: ['spec.kafka.template', 'spec.entityOperator.template', 'spec.kafkaExporter.template', 'spec.cruiseControl'],
-    KafkaNodePool: ['spec.template'],
+    // Cruise Control and the broker template of the Kafka object (each KafkaNodePool carries its own): not written.
+    Kafka: ['spec.kafka.template', 'spec.cruiseControl'],
   };
 })();
+
+/**
+ * Of Strimzi's pod templates, only the required node affinity: what puts a pod on a Karpenter NodePool (Strimzi's
+ * pod template has no nodeSelector). The rest of a template is most of Strimzi's schema and stays the operator's.
+ */
+const nodeAffinityOnly = (template: string): Readonly<Record<string, readonly string[]>> => ({
+  [`${template}`]: ['pod'],
+  [`${template}.pod`]: ['affinity'],
+  [`${template}.pod.affinity`]: ['nodeAffinity'],
+  [`${template}.pod.affinity.nodeAffinity`]: ['requiredDuringSchedulingIgnoredDuringExecution'],
+});
 
 /** Objects of which only some properties are generated, for the same reason: the secret stores' 40-odd providers. */
 const ONLY: Record<string, Readonly<Record<string, readonly string[]>>> = {
   ClusterSecretStore: { 'spec.provider': ['aws', 'kubernetes'] },
   SecretStore: { 'spec.provider': ['aws', 'kubernetes'] },
+  Kafka: { ...nodeAffinityOnly('spec.entityOperator.template'), ...nodeAffinityOnly('spec.kafkaExporter.template') },
+  KafkaNodePool: nodeAffinityOnly('spec.template'),
 };
 
 interface Crd {

@@ -285,6 +285,11 @@ describe('npm run synth with bad input', () => {
     expectRejected(run, "environments/live.ts: environment 'live': 'kafka.brokers' must be at least 1, got -3");
   });
 
+  it('stops when a NodePool cannot hold what is placed on it, naming the field, the value and the need', SLOW, () => {
+    const run = synthWith(...environment('trial', { 'cluster.nodePools.stable.cpuLimit': 2 }));
+    expectRejected(run, "environments/trial.ts: environment 'trial': 'cluster.nodePools.stable.cpuLimit' must be at least ", 'or pods stay Pending, got 2');
+  });
+
   it('stops on a malformed CIDR', SLOW, () => {
     const run = synthWith(...environment('trial', { 'network.vpcCidr': '10.120.0/16' }));
     expectRejected(run, "environments/trial.ts: environment 'trial': 'network.vpcCidr' must be an IPv4 CIDR such as 10.20.0.0/16, got \"10.120.0/16\"");

@@ -42,6 +42,10 @@ async function main(): Promise<void> {
   const { loadPipelines } = require('../pipelines/load') as typeof import('../pipelines/load');
   // Both are validated before either stops the run, so that one run reports every problem in every file.
   const [loaded, pipelines] = await bothOrEveryProblem(loadEnvironments(), loadPipelines());
+  // What the pipelines need of each environment's NodePools: known only once both are loaded.
+  const { nodePoolCapacityProblems } = require('../k8s/node-pool-capacity') as typeof import('../k8s/node-pool-capacity');
+  const capacity = nodePoolCapacityProblems(loaded, pipelines);
+  if (capacity.length > 0) throw new ConfigError(capacity);
   const environments = loaded.filter((env) => selectedNames.includes(env.name));
   // From every environment, also with --env: the deploy order and the plans span them all.
   const workflows = deliveryWorkflows(loaded);

@@ -7,6 +7,7 @@ import { AppProject, Application, type ApplicationSpecSource } from '../imports/
 import { k8s } from '../kube';
 import { ALERTMANAGER_SECRET, DASHBOARD_LABEL, GRAFANA_ADMIN_SECRET } from '../monitoring-wiring';
 import { cpus, gibibytes, kafkaPods, karpenterPods, monitoringPods, sparkRuntimePods, type PodGroup } from '../sizing';
+import { nodeSelectorFor, TOLERATE_EVERY_TAINT } from '../placement';
 import { KARPENTER_IMAGE, OPERATOR_CHARTS, STACKABLE_IMAGE_REGISTRY, type PinnedChart } from '../versions';
 import { EnvironmentChart, type EnvironmentChartProps } from './environment-chart';
 import { DATA_STORAGE_CLASS } from './platform-chart';
@@ -28,9 +29,12 @@ const resources = (group: PodGroup) => ({
  */
 const withoutChartCpuLimit = (own: ReturnType<typeof resources>) => ({ ...own, limits: { ...own.limits, cpu: null } });
 
+type NodeSelector = Readonly<Record<string, string>>;
+
 /** Values of the Strimzi operator chart that the platform sets. */
 interface StrimziValues {
   readonly watchNamespaces: readonly string[];
+  readonly nodeSelector: NodeSelector;
   /** The chart's values.yaml sets `limits.cpu: 1000m`. */
   readonly resources: ReturnType<typeof withoutChartCpuLimit>;
   readonly extraEnvs: ReadonlyArray<{ readonly name: string; readonly value: string }>;
@@ -39,8 +43,8 @@ interface StrimziValues {
 /** Values of the Kubeflow spark-operator chart that the platform sets. */
 interface SparkOperatorValues {
   readonly spark: { readonly jobNamespaces: readonly string[]; readonly serviceAccount: { readonly create: boolean }; readonly rbac: { readonly create: boolean } };
-  readonly controller: { readonly replicas: number; readonly resources: ReturnType<typeof resources> };
-  readonly webhook: { readonly enable: boolean; readonly replicas: number; readonly resources: ReturnType<typeof resources> };
+  readonly controller: { readonly replicas: number; readonly resources: ReturnType<typeof resources>; readonly nodeSelector: NodeSelector };
+  readonly webhook: { readonly enable: boolean; readonly replicas: number; readonly resources: ReturnType<typeof resources>; readonly nodeSelector: NodeSelector };
   readonly prometheus: { readonly metrics: { readonly enable: boolean; readonly port: number }; readonly podMonitor: { readonly create: boolean } };
 }
 
@@ -51,6 +55,7 @@ interface KubePrometheusStackValues {
     readonly prometheusSpec: {
       readonly retention: string;
       readonly resources: ReturnType<typeof resources>;
+      readonly nodeSelector: NodeSelector;
       readonly serviceMonitorSelectorNilUsesHelmValues: boolean;
       readonly podMonitorSelectorNilUsesHelmValues: boolean;
       readonly ruleSelectorNilUsesHelmValues: boolean;
@@ -59,14 +64,18 @@ interface KubePrometheusStackValues {
   };
   readonly alertmanager: {
     readonly config: object;
-    readonly alertmanagerSpec: { readonly secrets: readonly string[]; readonly resources: ReturnType<typeof resources> };
+    readonly alertmanagerSpec: { readonly secrets: readonly string[]; readonly resources: ReturnType<typeof resources>; readonly nodeSelector: NodeSelector };
   };
   readonly grafana: {
     readonly admin: { readonly existingSecret: string; readonly userKey: string; readonly passwordKey: string };
     readonly sidecar: { readonly dashboards: { readonly enabled: boolean; readonly label: string; readonly labelValue: string; readonly searchNamespace: string } };
     readonly resources: ReturnType<typeof resources>;
+    readonly nodeSelector: NodeSelector;
   };
-  readonly 'prometheus-node-exporter': { readonly namespaceOverride: string };
+  readonly 'kube-state-metrics': { readonly nodeSelector: NodeSelector };
+  readonly prometheusOperator: { readonly nodeSelector: NodeSelector; readonly admissionWebhooks: { readonly patch: { readonly nodeSelector: NodeSelector } } };
+  /** The chart's default tolerates NoSchedule taints only; a list replaces it. */
+  readonly 'prometheus-node-exporter': { readonly namespaceOverride: string; readonly tolerations: ReadonlyArray<typeof TOLERATE_EVERY_TAINT> };
   readonly kubeControllerManager: { readonly enabled: boolean };
   readonly kubeScheduler: { readonly enabled: boolean };
   readonly kubeEtcd: { readonly enabled: boolean };
@@ -221,8 +230,12 @@ function hasNull(value: unknown): boolean {
 /** The operators of the platform, with values typed against their charts. */
 function operatorsOf(env: Environment): Operator[] {
   const monitoring = monitoringPods(env);
+  // Every operator and the monitoring stack on the stable NodePool: the managed node groups take only the system
+  // workloads (their taint), and an operator or Prometheus must not go down with a reclaimed spot node.
+  const stable = nodeSelectorFor('stable');
   const strimzi: StrimziValues = {
     watchNamespaces: [],
+    nodeSelector: stable,
     resources: withoutChartCpuLimit(resources(kafkaPods(env).operator)),
     // Pods Strimzi creates then meet the `restricted` Pod Security Standard of the kafka namespace.
     extraEnvs: [{ name: 'STRIMZI_POD_SECURITY_PROVIDER_CLASS', value: 'restricted' }],
@@ -231,8 +244,8 @@ function operatorsOf(env: Environment): Operator[] {
   const sparkOperator: SparkOperatorValues = {
     // Service accounts and RBAC per pipeline come from the spark folder, bound to IAM roles by Pod Identity.
     spark: { jobNamespaces: [NAMESPACES.pipelines], serviceAccount: { create: false }, rbac: { create: false } },
-    controller: { replicas: 1, resources: resources(sparkOperatorPod) },
-    webhook: { enable: true, replicas: 1, resources: resources(sparkOperatorPod) },
+    controller: { replicas: 1, resources: resources(sparkOperatorPod), nodeSelector: stable },
+    webhook: { enable: true, replicas: 1, resources: resources(sparkOperatorPod), nodeSelector: stable },
     prometheus: { metrics: { enable: true, port: 8080 }, podMonitor: { create: false } },
   };
   const kubePrometheusStack: KubePrometheusStackValues = {
@@ -241,6 +254,7 @@ function operatorsOf(env: Environment): Operator[] {
       prometheusSpec: {
         retention: `${env.monitoring.retentionDays}d`,
         resources: resources(monitoring.prometheus),
+        nodeSelector: stable,
         // Pick up every monitor and rule in the cluster, not only those labelled for this Helm release.
         serviceMonitorSelectorNilUsesHelmValues: false,
         podMonitorSelectorNilUsesHelmValues: false,
@@ -252,14 +266,19 @@ function operatorsOf(env: Environment): Operator[] {
         },
       },
     },
-    alertmanager: { config: alertmanagerConfig(env), alertmanagerSpec: { secrets: [ALERTMANAGER_SECRET.name], resources: resources(monitoring.alertmanager) } },
+    alertmanager: { config: alertmanagerConfig(env), alertmanagerSpec: { secrets: [ALERTMANAGER_SECRET.name], resources: resources(monitoring.alertmanager), nodeSelector: stable } },
     grafana: {
       admin: { existingSecret: GRAFANA_ADMIN_SECRET.name, userKey: GRAFANA_ADMIN_SECRET.userKey, passwordKey: GRAFANA_ADMIN_SECRET.passwordKey },
       sidecar: { dashboards: { enabled: true, label: Object.keys(DASHBOARD_LABEL)[0]!, labelValue: Object.values(DASHBOARD_LABEL)[0]!, searchNamespace: 'ALL' } },
       resources: resources(monitoring.grafana),
+      nodeSelector: stable,
     },
+    'kube-state-metrics': { nodeSelector: stable },
+    // The operator and the Jobs that patch its admission webhook's certificate.
+    prometheusOperator: { nodeSelector: stable, admissionWebhooks: { patch: { nodeSelector: stable } } },
     // node-exporter needs the host; it gets a privileged namespace of its own so that monitoring stays restricted.
-    'prometheus-node-exporter': { namespaceOverride: NAMESPACES.nodeExporter },
+    // It reports on every node, so it tolerates every taint: the system nodes' and the interruptible ones'.
+    'prometheus-node-exporter': { namespaceOverride: NAMESPACES.nodeExporter, tolerations: [TOLERATE_EVERY_TAINT] },
     // EKS runs the control plane where no pod can scrape it (controller-manager, scheduler, etcd), and its kube-proxy
     // add-on serves metrics on 127.0.0.1 only: their monitors would be targets that are always down, and their rules
     // (KubeControllerManagerDown, KubeSchedulerDown, KubeProxyDown, etcd's) alerts that always fire.
@@ -280,7 +299,8 @@ function operatorsOf(env: Environment): Operator[] {
   };
   // The 26.7 charts leave `image.repository` unset (their release pipeline fills it in for the registry it publishes
   // to), and without it the operator's image reads `<nil>/…` and the chart does not render: name the registry here.
-  const stackable = (name: string, chart: PinnedChart, values: object = {}): Operator => ({
+  // Its operators' Deployments take a top-level nodeSelector; the secret and listener charts say where below.
+  const stackable = (name: string, chart: PinnedChart, values: object = { nodeSelector: stable }): Operator => ({
     name,
     chart,
     namespace: NAMESPACES.stackableOperators,
@@ -299,14 +319,17 @@ function operatorsOf(env: Environment): Operator[] {
       chart: OPERATOR_CHARTS.externalSecrets,
       namespace: NAMESPACES.externalSecrets,
       // The service account that the External Secrets role is bound to by Pod Identity.
-      values: { installCRDs: true, serviceAccount: { create: true, name: PLATFORM_SERVICE_ACCOUNTS.externalSecrets.name } },
+      // global.nodeSelector: the controller, its webhook and its certificate controller.
+      values: { installCRDs: true, global: { nodeSelector: stable }, serviceAccount: { create: true, name: PLATFORM_SERVICE_ACCOUNTS.externalSecrets.name } },
     },
     stackable('stackable-commons', OPERATOR_CHARTS.stackableCommons),
-    stackable('stackable-secret', OPERATOR_CHARTS.stackableSecret),
+    // A controller Deployment and a CSI node driver DaemonSet each, the driver needed only where HDFS and ZooKeeper
+    // mount their volumes: on the stable pool.
+    stackable('stackable-secret', OPERATOR_CHARTS.stackableSecret, { controllerService: { nodeSelector: stable }, csiNodeDriver: { nodeSelector: stable } }),
     // No `preset`: it picks what the ListenerClasses the operator installs are made of, and HDFS and ZooKeeper use
     // only `cluster-internal`, a ClusterIP Service under every preset. The chart's default, `ephemeral-nodes`, also
     // fits EKS's replaceable nodes, where `stable-nodes` would pin `external-stable` pods to a node.
-    stackable('stackable-listener', OPERATOR_CHARTS.stackableListener),
+    stackable('stackable-listener', OPERATOR_CHARTS.stackableListener, { csiProvisioner: { nodeSelector: stable }, csiNodeDriver: { nodeSelector: stable } }),
     stackable('stackable-zookeeper', OPERATOR_CHARTS.stackableZookeeper),
     stackable('stackable-hdfs', OPERATOR_CHARTS.stackableHdfs),
   ];

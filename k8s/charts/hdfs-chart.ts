@@ -5,6 +5,7 @@ import { KEEP_DATA, syncWave } from '../argocd';
 import { k8s } from '../kube';
 import { HdfsCluster } from '../imports/hdfs.stackable.tech';
 import { ZookeeperCluster, ZookeeperZnode } from '../imports/zookeeper.stackable.tech';
+import { nodeSelectorFor } from '../placement';
 import { cpus, gibibytes, hdfsPods, type PodGroup } from '../sizing';
 import { OPERATOR_CHARTS, STACKABLE_IMAGE_REGISTRY, STACKABLE_PRODUCTS } from '../versions';
 import type { Environment } from '../../environments/schema';
@@ -81,6 +82,12 @@ const HDFS_SUPERUSER = 'stackable';
 /** Stackable's ListenerClass for addresses reachable only from inside the cluster. */
 const CLUSTER_INTERNAL = 'cluster-internal';
 
+/**
+ * Every role on the stable NodePool: their volumes hold the file system and its quorum. `config.affinity.nodeSelector`
+ * is merged into the operator's own affinity (its anti-affinity between replicas stays), unlike a podOverride.
+ */
+const STABLE = { nodeSelector: nodeSelectorFor('stable') };
+
 /** Every role has one role group; the name ends up in pod and Service names, so it is a contract like a construct ID. */
 const ROLE_GROUP = 'default';
 
@@ -103,7 +110,7 @@ export class HdfsChart extends EnvironmentChart {
         image: { productVersion: STACKABLE_PRODUCTS.zookeeper },
         servers: {
           roleConfig: { listenerClass: CLUSTER_INTERNAL },
-          config: { resources: { ...computeOf(pods.zookeeper), storage: { data: volumeOf(pods.zookeeper) } } },
+          config: { affinity: STABLE, resources: { ...computeOf(pods.zookeeper), storage: { data: volumeOf(pods.zookeeper) } } },
           roleGroups: { [ROLE_GROUP]: { replicas: pods.zookeeper.replicas } },
         },
       },
@@ -124,18 +131,20 @@ export class HdfsChart extends EnvironmentChart {
         nameNodes: {
           config: {
             listenerClass: CLUSTER_INTERNAL,
+            affinity: STABLE,
             resources: { ...computeOf(pods.namenodes), storage: { data: volumeOf(pods.namenodes) } },
           },
           roleGroups: { [ROLE_GROUP]: { replicas: pods.namenodes.replicas } },
         },
         journalNodes: {
           // Journalnodes have no listener: only the namenodes talk to them, through the headless Service.
-          config: { resources: { ...computeOf(pods.journalnodes), storage: { data: volumeOf(pods.journalnodes) } } },
+          config: { affinity: STABLE, resources: { ...computeOf(pods.journalnodes), storage: { data: volumeOf(pods.journalnodes) } } },
           roleGroups: { [ROLE_GROUP]: { replicas: pods.journalnodes.replicas } },
         },
         dataNodes: {
           config: {
             listenerClass: CLUSTER_INTERNAL,
+            affinity: STABLE,
             resources: {
               ...computeOf(pods.datanodes),
               // One disk per datanode; `data` is the operator's default PVC name, so renaming it would orphan every block.

@@ -24,6 +24,7 @@ import {
 import { KEEP_DATA } from '../argocd';
 import { KAFKA } from '../versions';
 import { k8s } from '../kube';
+import { nodeAffinityFor } from '../placement';
 import { cpus, gibibytes, kafkaPods, type PodGroup } from '../sizing';
 import { EnvironmentChart, type EnvironmentChartProps } from './environment-chart';
 import { DATA_STORAGE_CLASS } from './platform-chart';
@@ -73,6 +74,7 @@ export class KafkaChart extends EnvironmentChart {
     });
 
     const resources = (group: PodGroup) => resourcesOf(Request, Limit, group);
+    const stable = nodeAffinityFor('stable');
     const pool = (name: string, roles: KafkaNodePoolSpecRoles[], group: PodGroup) =>
       new KafkaNodePool(this, `pool-${name}`, {
         metadata: { name, namespace, labels: { 'strimzi.io/cluster': KAFKA_CLUSTER }, annotations: KEEP_DATA },
@@ -82,6 +84,8 @@ export class KafkaChart extends EnvironmentChart {
           resources: resources(group),
           // JVM heap at half the container, the rest for the page cache Kafka relies on.
           jvmOptions: { xms: heap(group), xmx: heap(group) },
+          // Brokers and controllers hold partitions and the quorum: never on nodes that may be reclaimed.
+          template: { pod: { affinity: stable } },
           storage: {
             type: KafkaNodePoolSpecStorageType.JBOD,
             volumes: [
@@ -146,9 +150,10 @@ export class KafkaChart extends EnvironmentChart {
           // The entity operator pod runs both operators; they share its size.
           topicOperator: { resources: resourcesOf(TopicOperatorRequest, TopicOperatorLimit, half(pods.entityOperator)) },
           userOperator: { resources: resourcesOf(UserOperatorRequest, UserOperatorLimit, half(pods.entityOperator)) },
+          template: { pod: { affinity: stable } },
         },
         // Consumer lag per group and topic, for the lag alerts.
-        kafkaExporter: { groupRegex: '.*', topicRegex: '.*', resources: resourcesOf(ExporterRequest, ExporterLimit, pods.kafkaExporter) },
+        kafkaExporter: { groupRegex: '.*', topicRegex: '.*', resources: resourcesOf(ExporterRequest, ExporterLimit, pods.kafkaExporter), template: { pod: { affinity: stable } } },
       },
     });
   }

@@ -31,6 +31,7 @@ import {
 } from '../imports/sparkoperator.k8s.io';
 import { k8s } from '../kube';
 import { DASHBOARD_LABEL } from '../monitoring-wiring';
+import { executorPlacement, nodeSelectorFor } from '../placement';
 import { sparkSizing, topicPartitions } from '../sizing';
 import { SPARK } from '../versions';
 import { pipelineImage, SPARK_WORK_DIR } from '../../pipelines/runtime/image';
@@ -209,8 +210,16 @@ export class PipelineChart extends EnvironmentChart {
         { name: 'work-dir', emptyDir: { sizeLimit: SparkApplicationSpecVolumesEmptyDirSizeLimit.fromString('1Gi') } },
         ...(usesKafka ? [{ name: 'kafka-ca', secret: { secretName: credentials, items: [{ key: 'ca.crt', path: 'ca.crt' }] } }] : []),
       ] as SparkApplicationSpec['volumes'],
-      driver: { ...pod, cores: size.driverCores, memory: `${size.driverMemoryMiB}m` } as SparkApplicationSpec['driver'],
-      executor: { ...pod, instances: size.executorInstances, cores: size.executorCores, memory: `${size.executorMemoryMiB}m` } as SparkApplicationSpec['executor'],
+      // The driver holds the job's state (a stream's progress, a batch's plan): losing its node restarts the job, so
+      // it stays on the stable pool. Executors go where the sizing says: a lost spot executor's tasks are re-run.
+      driver: { ...pod, cores: size.driverCores, memory: `${size.driverMemoryMiB}m`, nodeSelector: nodeSelectorFor('stable') } as SparkApplicationSpec['driver'],
+      executor: {
+        ...pod,
+        instances: size.executorInstances,
+        cores: size.executorCores,
+        memory: `${size.executorMemoryMiB}m`,
+        ...executorPlacement(size.executorCapacity),
+      } as SparkApplicationSpec['executor'],
       restartPolicy:
         pipeline.kind === 'streaming'
           ? // A stream is restarted whatever ended it; backing off keeps a poisoned input from spinning the cluster.

@@ -13,6 +13,7 @@ import { topicsOf } from '../../pipelines/rules';
 import type { Pipeline } from '../../pipelines/schema';
 import { SecretStore, SecretStoreSpecProviderKubernetesServerCaProviderType } from '../imports/external-secrets.io';
 import { k8s } from '../kube';
+import { nodeSelectorFor } from '../placement';
 import { cpus, gibibytes, sparkRuntimePods, type PodGroup } from '../sizing';
 import { pipelineImage } from '../../pipelines/runtime/image';
 import { EnvironmentChart, type EnvironmentChartProps } from './environment-chart';
@@ -216,6 +217,7 @@ export class SparkChart extends EnvironmentChart {
           spec: {
             serviceAccountName: PLATFORM_SERVICE_ACCOUNTS.sparkHistoryServer.name,
             automountServiceAccountToken: false,
+            nodeSelector: nodeSelectorFor('stable'),
             securityContext: {
               runAsNonRoot: true,
               runAsUser: SPARK_UID,

@@ -1,9 +1,9 @@
 import { describe, expect, it } from 'vitest';
 import { loadEnvironments } from '../../environments/load';
+import { INTERRUPTIBLE_TAINT, NODE_POOL_LABEL, NODE_POOLS } from '../../environments/naming';
 import type { Environment, EnvironmentName } from '../../environments/schema';
 import { fixtureEnvironment, fixtureEnvironments } from '../fixtures/environments';
 import { pipelineImage, SPARK_WORK_DIR } from '../../pipelines/runtime/image';
-import { INTERRUPTIBLE_TAINT } from '../../environments/naming';
 import { imagePinProblem } from './container-rules';
 import { evaluate } from './engine';
 import type { KubeObject, ManifestOutput, Rule } from './rule';
@@ -501,6 +501,58 @@ const FIXTURES: Record<string, RuleFixtures> = {
       { name: 'list on named Secrets', ...set(role_([{ apiGroups: [''], resources: ['secrets'], resourceNames: ['clicks'], verbs: ['get', 'list'] }])), message: 'may list Secrets' },
     ],
   },
+};
+
+/** Objects as the platform places them: everything on the stable pool, a spot executor on the executors pool. */
+const onStable = { [NODE_POOL_LABEL]: NODE_POOLS.stable };
+const interruptible = { key: INTERRUPTIBLE_TAINT.key, operator: 'Equal', value: INTERRUPTIBLE_TAINT.value, effect: INTERRUPTIBLE_TAINT.effect };
+const stableAffinity = { nodeAffinity: { requiredDuringSchedulingIgnoredDuringExecution: { nodeSelectorTerms: [{ matchExpressions: [{ key: NODE_POOL_LABEL, operator: 'In', values: [NODE_POOLS.stable] }] }] } } };
+const placedDeployment = edited(deployment, (d) => (d.spec.template.spec.nodeSelector = onStable));
+const placedSpark = edited(onPipelineImage, (s) => {
+  s.spec.driver.nodeSelector = onStable;
+  s.spec.executor.nodeSelector = { [NODE_POOL_LABEL]: NODE_POOLS.executors };
+  s.spec.executor.tolerations = [interruptible];
+});
+const onDemandSpark = edited(onPipelineImage, (s) => {
+  s.spec.driver.nodeSelector = onStable;
+  s.spec.executor.nodeSelector = onStable;
+});
+const placedScheduledSpark = edited(scheduledSparkApplication, (s) => (s.spec.template = clone(placedSpark.spec)));
+const placedNodePool = edited(nodePool, (p) => (p.spec.template = { pod: { affinity: stableAffinity } }));
+const placedKafka = edited(kafka, (k) => {
+  k.spec.entityOperator = { topicOperator: {}, userOperator: {}, template: { pod: { affinity: stableAffinity } } };
+  k.spec.kafkaExporter = { template: { pod: { affinity: stableAffinity } } };
+});
+const stableRole = (r: any) => (r.config.affinity = { nodeSelector: onStable });
+const placedHdfs = edited(hdfs, (h) => [h.spec.nameNodes, h.spec.journalNodes, h.spec.dataNodes].forEach(stableRole));
+const placedZookeeper = edited(zookeeper, (z) => stableRole(z.spec.servers));
+const daemonSet: KubeObject = { ...clone(deployment), kind: 'DaemonSet', metadata: { name: 'node-agent', namespace: 'monitoring-node' } };
+const everywhereDaemonSet = edited(daemonSet, (d) => (d.spec.template.spec.tolerations = [{ operator: 'Exists' }]));
+const placed = () => set(placedDeployment, placedSpark, onDemandSpark, placedScheduledSpark, placedNodePool, placedKafka, placedHdfs, placedZookeeper, everywhereDaemonSet);
+
+FIXTURES['DL-NODE-001'] = {
+  pass: placed(),
+  fail: [
+    { name: 'a tolerating driver', ...set(edited(placedSpark, (s) => (s.spec.driver.tolerations = [interruptible]))), message: 'the driver tolerates driftless.io/interruptible=true:NoSchedule' },
+    { name: 'a Deployment tolerating every taint', ...set(edited(placedDeployment, (d) => (d.spec.template.spec.tolerations = [{ operator: 'Exists' }]))), message: 'the pod template tolerates' },
+    { name: 'a tolerating scheduled driver', ...set(edited(placedScheduledSpark, (s) => (s.spec.template.driver.tolerations = [{ key: INTERRUPTIBLE_TAINT.key, operator: 'Exists' }]))), message: 'the driver tolerates' },
+    { name: 'brokers tolerating the taint', ...set(edited(placedNodePool, (p) => (p.spec.template.pod.tolerations = [interruptible]))), message: 'the pod template tolerates' },
+    { name: 'datanodes tolerating it through podOverrides', ...set(edited(placedHdfs, (h) => (h.spec.dataNodes.roleGroups.default.podOverrides = { spec: { tolerations: [interruptible] } }))), message: 'the dataNodes role group default tolerates' },
+  ],
+};
+FIXTURES['DL-NODE-002'] = {
+  pass: placed(),
+  fail: [
+    { name: 'a Deployment without a pool', ...set(deployment), message: 'the pod template selects no NodePool by karpenter.sh/nodepool' },
+    { name: 'a driver without a pool', ...set(edited(placedSpark, (s) => delete s.spec.driver.nodeSelector)), message: 'the driver selects no NodePool' },
+    { name: 'an executor on the executors pool without the toleration', ...set(edited(placedSpark, (s) => delete s.spec.executor.tolerations)), message: 'the executor selects the spark-executors pool without tolerating its taint' },
+    { name: 'a pool that does not exist', ...set(edited(placedDeployment, (d) => (d.spec.template.spec.nodeSelector = { [NODE_POOL_LABEL]: 'general' }))), message: 'selects general, not a NodePool of the platform' },
+    { name: 'a node pool of Kafka without affinity', ...set(nodePool), message: 'the pod template selects no NodePool' },
+    { name: "the entity operator left to the operator's default", ...set(edited(placedKafka, (k) => delete k.spec.entityOperator.template)), message: 'the entityOperator selects no NodePool' },
+    { name: 'an affinity term that leaves the pool open', ...set(edited(placedNodePool, (p) => p.spec.template.pod.affinity.nodeAffinity.requiredDuringSchedulingIgnoredDuringExecution.nodeSelectorTerms.push({ matchExpressions: [{ key: 'kubernetes.io/os', operator: 'In', values: ['linux'] }] }))), message: 'selects no NodePool' },
+    { name: 'journalnodes without a pool', ...set(edited(placedHdfs, (h) => delete h.spec.journalNodes.config.affinity)), message: 'the journalNodes role group default selects no NodePool' },
+    { name: 'ZooKeeper without a pool', ...set(zookeeper), message: 'the servers role group default selects no NodePool' },
+  ],
 };
 
 const manifestRules = RULES.filter((rule) => rule.target !== 'terraform');

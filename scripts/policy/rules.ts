@@ -15,6 +15,7 @@ import { KMS_RULES } from './kms-rules';
 import { METADATA_RULES } from './metadata-rules';
 import { NAMESPACE_RULES } from './namespace-rules';
 import { NODE_RULES } from './node-rules';
+import { PLACEMENT_RULES } from './placement-rules';
 import type { Rule } from './rule';
 import { S3_RULES } from './s3-rules';
 import { SPARK_RULES } from './spark-rules';
@@ -38,6 +39,7 @@ export const RULES: readonly Rule[] = [
   ...HOST_ACCESS_RULES,
   ...SPARK_RULES,
   ...KARPENTER_RULES,
+  ...PLACEMENT_RULES,
   ...METADATA_RULES,
   ...NAMESPACE_RULES,
   ...STORAGE_RULES,
