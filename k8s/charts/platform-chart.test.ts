@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { loadEnvironments } from '../../environments/load';
-import { NAMESPACES } from '../../environments/naming';
+import { NAMESPACES, PLATFORM_SERVICE_ACCOUNTS } from '../../environments/naming';
 import { loadPipelines } from '../../pipelines/load';
 import { fixtureEnvironments } from '../../scripts/fixtures/environments';
 import { fixturePipelines } from '../../scripts/fixtures/pipelines';
@@ -87,6 +87,15 @@ describe.each(cases)('the $env.name platform chart', ({ env, pipelines }) => {
     const monitoring = findObject(objects, 'NetworkPolicy', 'allow-required-traffic', NAMESPACES.monitoring).spec.egress;
     expect(monitoring).toContainEqual({ to: [{ namespaceSelector: { matchLabels: { 'kubernetes.io/metadata.name': NAMESPACES.karpenter } } }], ports: [{ protocol: 'TCP', port: 8080 }] });
     expect(findObject(objects, 'ResourceQuota', 'platform-sizing', NAMESPACES.karpenter).spec.hard['limits.memory']).toMatch(/Gi$/);
+  });
+
+  it('lets every namespace whose pods have an IAM role reach the Pod Identity agent for their credentials, and no other', () => {
+    // Pods with a role: the platform's service accounts outside kube-system (the EKS add-ons' namespace) and every pipeline.
+    const withRoles = new Set<string>([...Object.values(PLATFORM_SERVICE_ACCOUNTS).map((a): string => a.namespace).filter((n) => n !== 'kube-system'), NAMESPACES.pipelines]);
+    for (const policy of ofKind(objects, 'NetworkPolicy').filter((p) => p.metadata.name === 'allow-required-traffic')) {
+      const reaches = (policy.spec.egress ?? []).some((rule: any) => rule.to?.[0]?.ipBlock?.cidr === '169.254.170.23/32' && rule.ports?.some((p: any) => p.port === 80));
+      expect([policy.metadata.namespace, reaches]).toEqual([policy.metadata.namespace, withRoles.has(policy.metadata.namespace!)]);
+    }
   });
 
   it('lets Prometheus scrape the metrics ports', () => {

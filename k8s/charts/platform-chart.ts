@@ -46,6 +46,9 @@ function namespaces(env: Environment, pipelines: readonly Pipeline[]): Namespace
   const apiServer: Flow = { peer: { cidr: vpc }, ports: [443] };
   // S3 (through the gateway endpoint) and other AWS APIs answer on public addresses.
   const awsApis: Flow = { peer: { cidr: ANYWHERE }, ports: [443] };
+  // Every pod with an IAM role (Pod Identity) gets its credentials from the node's agent, which network policies
+  // govern like any other address: without this flow the AWS SDKs time out.
+  const podIdentityAgent: Flow = { peer: { cidr: POD_IDENTITY_AGENT }, ports: [80] };
   const fromMonitoring = (...ports: number[]): Flow => ({ peer: { namespace: NAMESPACES.monitoring }, ports });
   const kafka = kafkaPods(env);
   const hdfs = hdfsPods(env);
@@ -75,7 +78,7 @@ function namespaces(env: Environment, pipelines: readonly Pipeline[]): Namespace
       podSecurity: 'restricted',
       // 9443: the operator's admission webhook, called by the API server; 8080: operator metrics; 18080: History Server.
       ingress: [same(NAMESPACES.sparkOperator), { peer: { cidr: vpc }, ports: [9443] }, fromMonitoring(8080, 18080)],
-      egress: [same(NAMESPACES.sparkOperator), apiServer, awsApis],
+      egress: [same(NAMESPACES.sparkOperator), apiServer, awsApis, podIdentityAgent],
       quota: Object.values(sparkRuntimePods()),
     },
     {
@@ -89,6 +92,7 @@ function namespaces(env: Environment, pipelines: readonly Pipeline[]): Namespace
         { peer: { namespace: NAMESPACES.hdfs }, ports: [8020, 9866, 9867] },
         apiServer,
         awsApis,
+        podIdentityAgent,
       ],
       quota: pipelinePods(env, pipelines),
     },
@@ -125,7 +129,7 @@ function namespaces(env: Environment, pipelines: readonly Pipeline[]): Namespace
       podSecurity: 'restricted',
       // 10250: the admission webhook; 8080: metrics.
       ingress: [same(NAMESPACES.externalSecrets), { peer: { cidr: vpc }, ports: [10250] }, fromMonitoring(8080)],
-      egress: [same(NAMESPACES.externalSecrets), apiServer, awsApis],
+      egress: [same(NAMESPACES.externalSecrets), apiServer, awsApis, podIdentityAgent],
     },
     {
       name: NAMESPACES.karpenter,
@@ -134,7 +138,7 @@ function namespaces(env: Environment, pipelines: readonly Pipeline[]): Namespace
       ingress: [fromMonitoring(KARPENTER_METRICS_PORT)],
       // EC2, SQS (the interruption queue), SSM (AMI aliases), pricing and EKS, all on 443; its credentials from the
       // Pod Identity agent. The replicas agree on a leader through a Lease of the API server, not with each other.
-      egress: [apiServer, awsApis, { peer: { cidr: POD_IDENTITY_AGENT }, ports: [80] }],
+      egress: [apiServer, awsApis, podIdentityAgent],
       quota: Object.values(karpenterPods(env)),
     },
     {
