@@ -77,6 +77,12 @@ export const SUBNET_TIER_TAG = `${PROJECT}.io/subnet-tier`;
 /** The EKS cluster of an environment. */
 export const clusterName = (env: EnvironmentName): string => `${PROJECT}-${env}`;
 
+/**
+ * Taint of the managed node groups, which run only the system workloads (the EKS add-ons, Argo CD and Karpenter):
+ * everything else waits for the nodes Karpenter launches. AWS's add-ons and Karpenter's chart tolerate it already.
+ */
+export const SYSTEM_NODE_TAINT = { key: 'CriticalAddonsOnly', value: 'true', effect: 'NoSchedule' } as const;
+
 /** Alias of the customer-managed KMS key that encrypts the data lake. */
 export const dataKeyAlias = (env: EnvironmentName): string => `alias/${PROJECT}-${env}-data`;
 

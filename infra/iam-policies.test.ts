@@ -12,6 +12,7 @@ const POLICY_ARGUMENTS: Record<string, string> = {
   aws_iam_policy: 'policy',
   aws_s3_bucket_policy: 'policy',
   aws_ecr_repository_policy: 'policy',
+  aws_sqs_queue_policy: 'policy',
   aws_kms_key: 'policy',
 };
 
@@ -66,9 +67,9 @@ describe('every IAM policy document in every stack', () => {
     ),
   );
 
-  it('are found (roles, inline policies, bucket and repository policies in every environment, a role per pipeline)', () => {
+  it('are found (roles, inline policies, bucket, repository and queue policies in every environment, a role per pipeline)', () => {
     for (const { env, pipelines } of cases) {
-      for (const type of ['aws_iam_role', 'aws_iam_role_policy', 'aws_s3_bucket_policy', 'aws_ecr_repository_policy']) {
+      for (const type of ['aws_iam_role', 'aws_iam_role_policy', 'aws_s3_bucket_policy', 'aws_ecr_repository_policy', 'aws_sqs_queue_policy']) {
         expect(documents.some((d) => d.where.startsWith(`${env.name}-`) && d.where.includes(` ${type}.`)), `${env.name} ${type}`).toBe(true);
       }
       for (const pipeline of pipelines) {

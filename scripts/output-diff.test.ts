@@ -53,6 +53,17 @@ describe('arguments that force replacement', () => {
     expect(replacingArguments('aws_unknown_thing', 'name')).toEqual([]);
   });
 
+  it("update the node groups' taints in place, and replace Karpenter's queue, rules and tag only when what names them changes", () => {
+    expect(replacingArguments('aws_eks_node_group', 'taint')).toEqual([]);
+    expect(replacingArguments('aws_sqs_queue', 'name')).toEqual(['name']);
+    expect(replacingArguments('aws_sqs_queue', 'message_retention_seconds')).toEqual([]);
+    expect(replacingArguments('aws_sqs_queue_policy', 'policy › Statement[0].Condition')).toEqual([]);
+    expect(replacingArguments('aws_cloudwatch_event_rule', 'event_pattern')).toEqual([]);
+    expect(replacingArguments('aws_cloudwatch_event_target', 'rule')).toEqual(['rule']);
+    expect(replacingArguments('aws_ec2_tag', 'value')).toEqual([]);
+    expect(replacingArguments('aws_ec2_tag', 'resource_id')).toEqual(['resource_id']);
+  });
+
   it('replace a registry whose name or key changes, as a data risk, but not one whose scanning changes', () => {
     const repository = (name: string, kmsKey: string, scanOnPush = true) =>
       stackConfig({ resource: { aws_ecr_repository: { r: { name, encryption_configuration: [{ encryption_type: 'KMS', kms_key: kmsKey }], image_scanning_configuration: { scan_on_push: scanOnPush }, lifecycle: { prevent_destroy: true } } } } });

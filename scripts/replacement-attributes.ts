@@ -86,6 +86,11 @@ export const FORCES_REPLACEMENT: Readonly<Record<string, readonly string[]>> = {
   aws_ecr_repository: ['name', 'encryption_configuration'],
   aws_ecr_lifecycle_policy: ['repository', 'policy'],
   aws_ecr_repository_policy: ['repository'],
+  aws_sqs_queue: ['name', 'name_prefix', 'fifo_queue'],
+  aws_sqs_queue_policy: ['queue_url'],
+  aws_cloudwatch_event_rule: ['name', 'name_prefix', 'event_bus_name'],
+  aws_cloudwatch_event_target: ['rule', 'target_id', 'event_bus_name'],
+  aws_ec2_tag: ['resource_id', 'key'],
   // bootstrap
   helm_release: ['name', 'namespace'],
   kubernetes_namespace_v1: ['metadata.name'],

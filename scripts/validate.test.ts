@@ -69,6 +69,8 @@ const deadLettersOf = (p: typeof stream) => (p.rejects.type === 'kafka' ? p.reje
 const REVIEWED = [
   'DL-IAM-005 aws_iam_role_policy_attachment.cluster-role-policy',
   'DL-IAM-005 aws_iam_role_policy_attachment.ebs-csi-role_AmazonEBSCSIDriverPolicy',
+  'DL-IAM-005 aws_iam_role_policy_attachment.karpenter_node-role-AmazonEC2ContainerRegistryPullOnly',
+  'DL-IAM-005 aws_iam_role_policy_attachment.karpenter_node-role-AmazonEKSWorkerNodePolicy',
   'DL-IAM-005 aws_iam_role_policy_attachment.node-role-AmazonEC2ContainerRegistryPullOnly',
   'DL-IAM-005 aws_iam_role_policy_attachment.node-role-AmazonEKSWorkerNodePolicy',
   'DL-IAM-005 aws_iam_role_policy_attachment.vpc-cni-role_AmazonEKS_CNI_Policy',
@@ -233,6 +235,24 @@ describe('npm run validate on a fresh synth of the fixture environments and pipe
       policy.policy = JSON.stringify({ ...JSON.parse(policy.policy), Statement: JSON.parse(policy.policy).Statement.filter((s: { Effect: string }) => s.Effect !== 'Deny') });
     }, 'DL-ECR-005', 'aws_ecr_repository.pipeline-image_repository_'],
     ['the private endpoint', keeps, (o) => (o.tf(cluster(keeps), 'aws_eks_cluster', 'cluster').vpc_config.endpoint_public_access = true), 'DL-EKS-001', 'aws_eks_cluster.cluster'],
+    ['encryption of the interruption queue', keeps, (o) => (o.tf(cluster(keeps), 'aws_sqs_queue', 'karpenter_interruption_queue_').sqs_managed_sse_enabled = false), 'DL-SQS-001', 'aws_sqs_queue.karpenter_interruption_queue_'],
+    ["the interruption queue's TLS deny", staged, (o) => {
+      const policy = o.tf(cluster(staged), 'aws_sqs_queue_policy', 'karpenter_interruption_policy_');
+      policy.policy = JSON.stringify({ ...JSON.parse(policy.policy), Statement: JSON.parse(policy.policy).Statement.filter((s: { Effect: string }) => s.Effect !== 'Deny') });
+    }, 'DL-SQS-002', 'aws_sqs_queue.karpenter_interruption_queue_'],
+    ["the PassedToService condition of Karpenter's PassRole", open, (o) => {
+      const policy = o.tf(cluster(open), 'aws_iam_role_policy', 'karpenter_controller_policy_');
+      const document = JSON.parse(policy.policy);
+      delete document.Statement.find((s: { Sid: string }) => s.Sid === 'PassOnlyTheNodeRole').Condition;
+      policy.policy = JSON.stringify(document);
+    }, 'DL-IAM-007', 'aws_iam_role_policy.karpenter_controller_policy_'],
+    ["the limit of Karpenter's PassRole to the node role", keeps, (o) => {
+      const policy = o.tf(cluster(keeps), 'aws_iam_role_policy', 'karpenter_controller_policy_');
+      const document = JSON.parse(policy.policy);
+      document.Statement.find((s: { Sid: string }) => s.Sid === 'PassOnlyTheNodeRole').Resource = `arn:aws:iam::${KEEPS.aws.accountId}:role/${KEEPS.aws.deployRoleArn.split('/').pop()}`;
+      policy.policy = JSON.stringify(document);
+    }, 'DL-KARP-007', 'aws_iam_role.karpenter_controller_role_'],
+    ["the EC2_LINUX type of Karpenter's node access entry", keeps, (o) => (o.tf(cluster(keeps), 'aws_eks_access_entry', 'karpenter_node-access_').type = 'STANDARD'), 'DL-KARP-008', 'aws_iam_role.karpenter_node-role_'],
     ["a public endpoint's allow list", open, (o) => delete o.tf(cluster(open), 'aws_eks_cluster', 'cluster').vpc_config.public_access_cidrs, 'DL-EKS-001', 'aws_eks_cluster.cluster'],
     ['secrets encryption', staged, (o) => delete o.tf(cluster(staged), 'aws_eks_cluster', 'cluster').encryption_config, 'DL-EKS-002', 'aws_eks_cluster.cluster'],
     ['the audit log', keeps, (o) => (o.tf(cluster(keeps), 'aws_eks_cluster', 'cluster').enabled_cluster_log_types = ['api', 'authenticator']), 'DL-EKS-003', 'aws_eks_cluster.cluster'],

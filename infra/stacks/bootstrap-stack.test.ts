@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { loadEnvironments } from '../../environments/load';
+import { SYSTEM_NODE_TAINT } from '../../environments/naming';
 import { fixtureEnvironments } from '../../scripts/fixtures/environments';
 import { stackOf, synthesizeStacks } from '../synthesized-stacks';
 import { ARGO_CD_APPS_CHART, ARGO_CD_CHART } from '../versions';
@@ -30,6 +31,13 @@ describe.each(environments)('the $name bootstrap', (env) => {
     expect(values.global.networkPolicy).toEqual({ create: true, defaultDenyIngress: true });
     // Sync waves of the app of apps wait for child Applications only with this health check.
     expect(values.configs.cm['resource.customizations.health.argoproj.io_Application']).toContain('hs.status = obj.status.health.status');
+  });
+
+  it('lets every Argo CD component run on the system nodes, since Argo CD installs Karpenter before any other node exists', () => {
+    const values = JSON.parse(helm.argocd!.values[0]);
+    expect(values.global.tolerations).toEqual([{ key: SYSTEM_NODE_TAINT.key, operator: 'Exists', effect: SYSTEM_NODE_TAINT.effect }]);
+    // The chart falls back to global.tolerations only for components that set none of their own.
+    for (const component of ['controller', 'server', 'repoServer', 'applicationSet', 'redis', 'redisSecretInit']) expect(values[component].tolerations, component).toBeUndefined();
   });
 
   it("gives Argo CD the environment's hostname as its domain, which its URL and links are made from", () => {

@@ -6,7 +6,7 @@ import { KubernetesProvider } from '@cdktf/provider-kubernetes/lib/provider';
 import { NamespaceV1 } from '@cdktf/provider-kubernetes/lib/namespace-v1';
 import { Fn } from 'cdktf';
 import type { Construct } from 'constructs';
-import { clusterName, NAMESPACES, renderedPath } from '../../environments/naming';
+import { clusterName, NAMESPACES, renderedPath, SYSTEM_NODE_TAINT } from '../../environments/naming';
 import type { Environment } from '../../environments/schema';
 import { EnvironmentStack } from '../constructs/environment-stack';
 import { ARGO_CD_APPS_CHART, ARGO_CD_CHART } from '../versions';
@@ -19,6 +19,8 @@ interface ArgoCdValues {
     readonly domain: string;
     readonly logging: { readonly format: 'json' };
     readonly networkPolicy: { readonly create: boolean; readonly defaultDenyIngress: boolean };
+    /** Tolerations of every component (the chart's default for each). */
+    readonly tolerations: readonly Toleration[];
   };
   readonly configs: {
     readonly cm: Readonly<Record<string, string>>;
@@ -32,6 +34,13 @@ interface ArgoCdValues {
   readonly applicationSet: Sized;
   readonly redis: Sized;
   readonly redisSecretInit: Sized;
+}
+
+/** A Kubernetes toleration. */
+interface Toleration {
+  readonly key: string;
+  readonly operator: 'Exists' | 'Equal';
+  readonly effect: string;
 }
 
 /** A component's requests and memory limit, as the argo-cd chart takes them. */
@@ -101,8 +110,15 @@ export class BootstrapStack extends EnvironmentStack {
     const values: ArgoCdValues = {
       // Deleting the CRDs would delete every Application, and with them the platform: keep them on uninstall.
       crds: { install: true, keep: true },
-      // Like every other namespace of the platform, argocd allows only the traffic its components need.
-      global: { domain: env.gitops.argoCdHostname, logging: { format: 'json' }, networkPolicy: { create: true, defaultDenyIngress: true } },
+      global: {
+        domain: env.gitops.argoCdHostname,
+        logging: { format: 'json' },
+        // Like every other namespace of the platform, argocd allows only the traffic its components need.
+        networkPolicy: { create: true, defaultDenyIngress: true },
+        // Argo CD installs Karpenter, so it must run before Karpenter has launched any node: on the managed node
+        // groups, which are tainted for system workloads only.
+        tolerations: [{ key: SYSTEM_NODE_TAINT.key, operator: 'Exists', effect: SYSTEM_NODE_TAINT.effect }],
+      },
       configs: {
         cm: {
           'application.resourceTrackingMethod': 'annotation',

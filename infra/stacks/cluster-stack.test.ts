@@ -1,6 +1,17 @@
 import { describe, expect, it } from 'vitest';
 import { loadEnvironments } from '../../environments/load';
-import { bucketName, dataKeyAlias, pipelineImageRepository } from '../../environments/naming';
+import {
+  bucketName,
+  clusterName,
+  dataKeyAlias,
+  KARPENTER_DISCOVERY_TAG,
+  karpenterInterruptionQueueName,
+  karpenterNodeRoleName,
+  pipelineImageRepository,
+  PLATFORM_SERVICE_ACCOUNTS,
+  SYSTEM_NODE_TAINT,
+  workloadRoleName,
+} from '../../environments/naming';
 import { loadPipelines } from '../../pipelines/load';
 import { pipelineImage, pipelineImageTag, PIPELINE_IMAGE_TAG_PREFIX } from '../../pipelines/runtime/image';
 import type { Pipeline } from '../../pipelines/schema';
@@ -34,6 +45,8 @@ describe.each(cases)('the $env.name cluster', ({ env, pipelines, stack }) => {
   const [cluster] = Object.values(stack.resources('aws_eks_cluster'));
   const roles = Object.entries(stack.resources('aws_iam_role'));
   const inlinePolicy = (roleName: string) => inlinePolicyOf(stack, roleName);
+  /** The Terraform name of the role named `roleName`. */
+  const roleRef = (roleName: string) => roles.find(([, r]) => r.name === roleName)![0];
 
   it('runs the environment EKS version in the private subnets found by tag', () => {
     expect(cluster).toMatchObject({ name: `driftless-${env.name}`, version: env.cluster.kubernetesVersion });
@@ -57,10 +70,14 @@ describe.each(cases)('the $env.name cluster', ({ env, pipelines, stack }) => {
     ]);
   });
 
-  it('grants access only through API access entries for the configured admin roles', () => {
+  it('grants access only through API access entries: the configured admin roles, and the nodes of Karpenter as nodes', () => {
     expect(cluster!.access_config).toEqual({ authentication_mode: 'API', bootstrap_cluster_creator_admin_permissions: false });
-    expect(Object.values(stack.resources('aws_eks_access_entry')).map((e) => e.principal_arn)).toEqual(env.cluster.adminRoleArns);
-    expect(Object.values(stack.resources('aws_eks_access_policy_association'))).toHaveLength(env.cluster.adminRoleArns.length);
+    const entries = Object.values(stack.resources('aws_eks_access_entry'));
+    expect(entries.filter((e) => e.type === 'STANDARD').map((e) => e.principal_arn)).toEqual(env.cluster.adminRoleArns);
+    expect(entries.filter((e) => e.type !== 'STANDARD')).toEqual([expect.objectContaining({ type: 'EC2_LINUX', principal_arn: `\${aws_iam_role.${roleRef(karpenterNodeRoleName(env.name))}.arn}` })]);
+    expect(Object.values(stack.resources('aws_eks_access_policy_association')).map((a) => a.principal_arn)).toEqual(
+      entries.filter((e) => e.type === 'STANDARD').map((_, index) => `\${aws_eks_access_entry.admin-${index}.principal_arn}`),
+    );
   });
 
   it('protects the cluster from deletion exactly when data is retained', () => {
@@ -98,7 +115,7 @@ describe.each(cases)('the $env.name cluster', ({ env, pipelines, stack }) => {
   it('binds a role to each workload service account through Pod Identity, trusted only for this cluster', () => {
     const associations = Object.values(stack.resources('aws_eks_pod_identity_association')).map((a) => `${a.namespace}/${a.service_account}`);
     expect(associations.sort()).toEqual(
-      ['external-secrets/external-secrets', 'spark-operator/spark-history-server', ...pipelines.map((p) => `pipelines/spark-${p.name}`)].sort(),
+      ['external-secrets/external-secrets', 'spark-operator/spark-history-server', 'karpenter/karpenter', ...pipelines.map((p) => `pipelines/spark-${p.name}`)].sort(),
     );
     const addonAssociations = Object.values(stack.resources('aws_eks_addon')).flatMap((a) => (a.pod_identity_association ?? []).map((p: any) => p.service_account));
     expect(addonAssociations.sort()).toEqual(['aws-node', 'ebs-csi-controller-sa']);
@@ -139,11 +156,157 @@ describe.each(cases)('the $env.name cluster', ({ env, pipelines, stack }) => {
     expect(statements.flatMap((s) => s.Action).sort()).toEqual(['kms:Decrypt', 's3:GetBucketLocation', 's3:GetObject', 's3:ListBucket']);
   });
 
+  it('runs only system workloads on the managed node groups, which carry the system taint', () => {
+    expect(SYSTEM_NODE_TAINT).toEqual({ key: 'CriticalAddonsOnly', value: 'true', effect: 'NoSchedule' });
+    for (const group of Object.values(stack.resources('aws_eks_node_group'))) {
+      expect(group.taint, group.node_group_name).toEqual([{ key: 'CriticalAddonsOnly', value: 'true', effect: 'NO_SCHEDULE' }]);
+    }
+  });
+
+  describe("Karpenter's AWS side", () => {
+    const controllerRoleName = workloadRoleName(env.name, 'karpenter');
+    const statements = inlinePolicy(controllerRoleName);
+    const bySid = Object.fromEntries(statements.map((s) => [s.Sid, s]));
+    const name = clusterName(env.name);
+    const [queueRef, queue] = Object.entries(stack.resources('aws_sqs_queue')).find(([, q]) => q.name === karpenterInterruptionQueueName(env.name))!;
+    const queueArn = `\${aws_sqs_queue.${queueRef}.arn}`;
+    const nodeRoleArn = `\${aws_iam_role.${roleRef(karpenterNodeRoleName(env.name))}.arn}`;
+    const ec2Arn = (resource: string) => `arn:aws:ec2:${env.aws.region}:${env.aws.accountId}:${resource}`;
+    const withActions = (...actions: string[]) => statements.filter((s) => actions.some((a) => [s.Action].flat().includes(a)));
+
+    it('binds the controller role to the service account the chart runs as, through Pod Identity', () => {
+      const association = Object.values(stack.resources('aws_eks_pod_identity_association')).find((a) => a.role_arn === `\${aws_iam_role.${roleRef(controllerRoleName)}.arn}`);
+      expect(association).toMatchObject({ namespace: PLATFORM_SERVICE_ACCOUNTS.karpenter.namespace, service_account: PLATFORM_SERVICE_ACCOUNTS.karpenter.name, cluster_name: '${aws_eks_cluster.cluster.name}' });
+    });
+
+    it('grants the controller only the actions of Karpenter v1, none of them on every resource unless it only reads', () => {
+      expect(statements.flatMap((s) => s.Action).sort()).toEqual(
+        [
+          'ec2:RunInstances', 'ec2:CreateFleet', 'ec2:RunInstances', 'ec2:CreateFleet', 'ec2:RunInstances', 'ec2:CreateFleet', 'ec2:CreateLaunchTemplate',
+          'ec2:CreateTags', 'ec2:CreateTags', 'ec2:TerminateInstances', 'ec2:DeleteLaunchTemplate', 'iam:PassRole', 'iam:CreateInstanceProfile',
+          'iam:TagInstanceProfile', 'iam:AddRoleToInstanceProfile', 'iam:RemoveRoleFromInstanceProfile', 'iam:DeleteInstanceProfile', 'iam:GetInstanceProfile',
+          'sqs:DeleteMessage', 'sqs:GetQueueUrl', 'sqs:ReceiveMessage', 'eks:DescribeCluster', 'ssm:GetParameter', 'ec2:DescribeCapacityReservations',
+          'ec2:DescribeImages', 'ec2:DescribeInstances', 'ec2:DescribeInstanceStatus', 'ec2:DescribeInstanceTypeOfferings', 'ec2:DescribeInstanceTypes',
+          'ec2:DescribeLaunchTemplates', 'ec2:DescribePlacementGroups', 'ec2:DescribeSecurityGroups', 'ec2:DescribeSpotPriceHistory', 'ec2:DescribeSubnets',
+          'pricing:GetProducts', 'iam:ListInstanceProfiles', 'arc-zonal-shift:GetManagedResource',
+        ].sort(),
+      );
+      for (const statement of statements.filter((s) => [s.Resource].flat().includes('*'))) {
+        expect(statement.Action.every((a: string) => /^[a-z0-9-]+:(Describe|Get|List)/.test(a)), statement.Sid).toBe(true);
+      }
+    });
+
+    it('creates instances, fleets and launch templates only with the tags of this cluster and of a NodePool, in its region and account', () => {
+      const create = withActions('ec2:RunInstances', 'ec2:CreateFleet', 'ec2:CreateLaunchTemplate');
+      for (const statement of create) {
+        for (const resource of [statement.Resource].flat()) expect(resource, statement.Sid).toMatch(new RegExp(`^arn:aws:ec2:${env.aws.region}:(${env.aws.accountId})?:`));
+      }
+      expect(bySid.CreateOnlyTaggedForThisCluster.Condition).toEqual({
+        StringEquals: { [`aws:RequestTag/kubernetes.io/cluster/${name}`]: 'owned', 'aws:RequestTag/eks:eks-cluster-name': name },
+        StringLike: { 'aws:RequestTag/karpenter.sh/nodepool': '*' },
+      });
+      // Without conditions only what a launch uses but does not create: public AMIs, snapshots, subnets, security groups.
+      const unconditioned = create.filter((s) => s.Condition === undefined).flatMap((s) => [s.Resource].flat());
+      expect(unconditioned.every((r: string) => /:(image|snapshot|security-group|subnet|capacity-reservation|placement-group)\/\*$/.test(r))).toBe(true);
+      expect(bySid.LaunchFromOwnLaunchTemplates).toMatchObject({ Resource: ec2Arn('launch-template/*'), Condition: { StringEquals: { [`aws:ResourceTag/kubernetes.io/cluster/${name}`]: 'owned' } } });
+    });
+
+    it('tags only while creating, and afterwards only its own instances with its own tags', () => {
+      const [onCreate, afterwards] = withActions('ec2:CreateTags');
+      expect(onCreate!.Condition.StringEquals).toMatchObject({ [`aws:RequestTag/kubernetes.io/cluster/${name}`]: 'owned', 'ec2:CreateAction': ['RunInstances', 'CreateFleet', 'CreateLaunchTemplate'] });
+      expect(afterwards).toMatchObject({
+        Resource: ec2Arn('instance/*'),
+        Condition: { StringEquals: { [`aws:ResourceTag/kubernetes.io/cluster/${name}`]: 'owned' }, 'ForAllValues:StringEquals': { 'aws:TagKeys': ['eks:eks-cluster-name', 'karpenter.sh/nodeclaim', 'Name'] } },
+      });
+    });
+
+    it('terminates instances and deletes launch templates only where they are tagged for this cluster', () => {
+      expect(withActions('ec2:TerminateInstances', 'ec2:DeleteLaunchTemplate')).toEqual([
+        expect.objectContaining({
+          Resource: [ec2Arn('instance/*'), ec2Arn('launch-template/*')],
+          Condition: { StringEquals: { [`aws:ResourceTag/kubernetes.io/cluster/${name}`]: 'owned' }, StringLike: { 'aws:ResourceTag/karpenter.sh/nodepool': '*' } },
+        }),
+      ]);
+    });
+
+    it('passes only the node role, and only to EC2; manages only instance profiles tagged for this cluster and region', () => {
+      expect(withActions('iam:PassRole')).toEqual([
+        { Sid: 'PassOnlyTheNodeRole', Effect: 'Allow', Action: ['iam:PassRole'], Resource: nodeRoleArn, Condition: { StringEquals: { 'iam:PassedToService': 'ec2.amazonaws.com' } } },
+      ]);
+      const profile = `arn:aws:iam::${env.aws.accountId}:instance-profile/*`;
+      for (const statement of withActions('iam:CreateInstanceProfile', 'iam:TagInstanceProfile', 'iam:AddRoleToInstanceProfile')) {
+        expect(statement.Resource, statement.Sid).toBe(profile);
+        const tags = { ...statement.Condition.StringEquals };
+        expect(Object.entries(tags).filter(([key]) => key.endsWith(`kubernetes.io/cluster/${name}`)).length, statement.Sid).toBeGreaterThan(0);
+        expect(Object.entries(tags).filter(([key]) => key.endsWith('topology.kubernetes.io/region')).every(([, v]) => v === env.aws.region), statement.Sid).toBe(true);
+      }
+    });
+
+    it('reads only its interruption queue, describes only this cluster and reads only the public AMI parameters', () => {
+      expect(withActions('sqs:ReceiveMessage')).toEqual([expect.objectContaining({ Action: ['sqs:DeleteMessage', 'sqs:GetQueueUrl', 'sqs:ReceiveMessage'], Resource: queueArn })]);
+      expect(withActions('eks:DescribeCluster')).toEqual([expect.objectContaining({ Resource: `arn:aws:eks:${env.aws.region}:${env.aws.accountId}:cluster/${name}` })]);
+      expect(withActions('ssm:GetParameter')).toEqual([expect.objectContaining({ Resource: `arn:aws:ssm:${env.aws.region}::parameter/aws/service/*` })]);
+      expect(withActions('ec2:DescribeSubnets')[0]!.Condition).toEqual({ StringEquals: { 'aws:RequestedRegion': env.aws.region } });
+    });
+
+    it('gives its nodes a role EC2 assumes, with the worker and pull policies only, and lets them join as nodes', () => {
+      const nodeRole = stack.resources('aws_iam_role')[roleRef(karpenterNodeRoleName(env.name))]!;
+      expect(JSON.parse(nodeRole.assume_role_policy).Statement).toEqual([{ Effect: 'Allow', Principal: { Service: 'ec2.amazonaws.com' }, Action: 'sts:AssumeRole' }]);
+      const attached = Object.values(stack.resources('aws_iam_role_policy_attachment')).filter((a) => a.role === nodeRoleArn.replace(/\.arn\}$/, '.name}'));
+      expect(attached.map((a) => a.policy_arn).sort()).toEqual(['arn:aws:iam::aws:policy/AmazonEC2ContainerRegistryPullOnly', 'arn:aws:iam::aws:policy/AmazonEKSWorkerNodePolicy']);
+      expect(Object.values(stack.resources('aws_eks_access_entry')).filter((e) => e.principal_arn === nodeRoleArn)).toEqual([
+        { cluster_name: '${aws_eks_cluster.cluster.name}', principal_arn: nodeRoleArn, type: 'EC2_LINUX' },
+      ]);
+      expect(Object.values(stack.resources('aws_eks_access_policy_association')).some((a) => a.principal_arn === nodeRoleArn)).toBe(false);
+    });
+
+    it('keeps interruption notices encrypted for five minutes in a queue that only its EventBridge rules and SQS write to, over TLS only', () => {
+      expect(queue).toEqual({ name: karpenterInterruptionQueueName(env.name), message_retention_seconds: 300, sqs_managed_sse_enabled: true });
+      const policies = Object.values(stack.resources('aws_sqs_queue_policy')).filter((p) => p.queue_url === `\${aws_sqs_queue.${queueRef}.url}`);
+      expect(policies).toHaveLength(1);
+      const policy = JSON.parse(policies[0]!.policy).Statement as any[];
+      const rules = Object.keys(stack.resources('aws_cloudwatch_event_rule')).map((ref) => `\${aws_cloudwatch_event_rule.${ref}.arn}`);
+      expect(policy.filter((s) => s.Effect === 'Allow')).toEqual([
+        expect.objectContaining({ Principal: { Service: 'events.amazonaws.com' }, Action: ['sqs:SendMessage'], Resource: queueArn, Condition: { ArnEquals: { 'aws:SourceArn': expect.arrayContaining(rules) } } }),
+        expect.objectContaining({ Principal: { Service: 'sqs.amazonaws.com' }, Action: ['sqs:SendMessage'], Resource: queueArn }),
+      ]);
+      expect(policy.filter((s) => s.Effect === 'Deny')).toEqual([
+        expect.objectContaining({ Principal: '*', Action: 'sqs:*', Resource: queueArn, Condition: { Bool: { 'aws:SecureTransport': 'false' } } }),
+      ]);
+    });
+
+    it('sends spot interruptions, rebalance recommendations, instance state changes and scheduled EC2 maintenance to the queue', () => {
+      const rules = Object.entries(stack.resources('aws_cloudwatch_event_rule'));
+      const patterns = rules.map(([, r]) => JSON.parse(r.event_pattern));
+      expect(patterns.flatMap((p) => p['detail-type']).sort()).toEqual(
+        ['AWS Health Event', 'EC2 Instance Rebalance Recommendation', 'EC2 Instance State-change Notification', 'EC2 Spot Instance Interruption Warning'].sort(),
+      );
+      expect(patterns.find((p) => p.source[0] === 'aws.health').detail).toEqual({ service: ['EC2'], eventTypeCategory: ['scheduledChange'] });
+      for (const [ref, rule] of rules) {
+        expect(rule.name.length, rule.name).toBeLessThanOrEqual(64);
+        const targets = Object.values(stack.resources('aws_cloudwatch_event_target')).filter((t) => t.rule === `\${aws_cloudwatch_event_rule.${ref}.name}`);
+        expect(targets.map((t) => t.arn), rule.name).toEqual([queueArn]);
+      }
+    });
+
+    it('tags the security group of the nodes (the cluster security group) for discovery with the cluster name', () => {
+      expect(Object.values(stack.resources('aws_ec2_tag'))).toEqual([
+        { resource_id: '${aws_eks_cluster.cluster.vpc_config[0].cluster_security_group_id}', key: KARPENTER_DISCOVERY_TAG, value: name },
+      ]);
+      // The node groups' launch templates name no security group: their nodes have the cluster security group too.
+      for (const template of Object.values(stack.resources('aws_launch_template'))) {
+        expect(template.vpc_security_group_ids).toBeUndefined();
+        expect(template.network_interfaces).toBeUndefined();
+      }
+    });
+  });
+
   describe('the registry of the pipeline image', () => {
     const repositories = Object.entries(stack.resources('aws_ecr_repository'));
     const [repositoryRef, repository] = repositories[0]!;
     const ofRepository = (type: string) => Object.values(stack.resources(type)).filter((r) => r.repository === `\${aws_ecr_repository.${repositoryRef}.name}`);
     const [nodeRoleRef] = roles.find(([, r]) => r.name === `driftless-${env.name}-node`)!;
+    const karpenterNodeRoleRef = roleRef(karpenterNodeRoleName(env.name));
 
     it('is the one repository the Spark pods pull from, in the environment account and region', () => {
       expect(repositories).toHaveLength(1);
@@ -191,14 +354,19 @@ describe.each(cases)('the $env.name cluster', ({ env, pipelines, stack }) => {
       expect(Object.keys(denies[0])).not.toContain('Resource');
     });
 
-    it('lets the node role pull, by the repository policy and by its own', () => {
+    it("lets the node groups' and Karpenter's node roles pull, by the repository policy and by their own", () => {
       const [policy] = ofRepository('aws_ecr_repository_policy');
       const allows = (JSON.parse(policy!.policy).Statement as any[]).filter((s) => s.Effect === 'Allow');
       expect(allows).toEqual([
-        expect.objectContaining({ Principal: { AWS: [`\${aws_iam_role.${nodeRoleRef}.arn}`] }, Action: ['ecr:BatchGetImage', 'ecr:GetDownloadUrlForLayer', 'ecr:BatchCheckLayerAvailability'] }),
+        expect.objectContaining({
+          Principal: { AWS: [`\${aws_iam_role.${nodeRoleRef}.arn}`, `\${aws_iam_role.${karpenterNodeRoleRef}.arn}`] },
+          Action: ['ecr:BatchGetImage', 'ecr:GetDownloadUrlForLayer', 'ecr:BatchCheckLayerAvailability'],
+        }),
       ]);
-      const nodePolicies = Object.values(stack.resources('aws_iam_role_policy_attachment')).filter((a) => a.role === `\${aws_iam_role.${nodeRoleRef}.name}`);
-      expect(nodePolicies.map((a) => a.policy_arn)).toContain('arn:aws:iam::aws:policy/AmazonEC2ContainerRegistryPullOnly');
+      for (const ref of [nodeRoleRef, karpenterNodeRoleRef]) {
+        const nodePolicies = Object.values(stack.resources('aws_iam_role_policy_attachment')).filter((a) => a.role === `\${aws_iam_role.${ref}.name}`);
+        expect(nodePolicies.map((a) => a.policy_arn), ref).toContain('arn:aws:iam::aws:policy/AmazonEC2ContainerRegistryPullOnly');
+      }
       for (const group of Object.values(stack.resources('aws_eks_node_group'))) expect(group.node_role_arn).toBe(`\${aws_iam_role.${nodeRoleRef}.arn}`);
     });
   });

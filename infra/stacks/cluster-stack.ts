@@ -2,6 +2,7 @@ import { CloudwatchLogGroup } from '@cdktf/provider-aws/lib/cloudwatch-log-group
 import { DataAwsKmsAlias } from '@cdktf/provider-aws/lib/data-aws-kms-alias';
 import { DataAwsSubnets } from '@cdktf/provider-aws/lib/data-aws-subnets';
 import { DataAwsVpc } from '@cdktf/provider-aws/lib/data-aws-vpc';
+import { Ec2Tag } from '@cdktf/provider-aws/lib/ec2-tag';
 import { EksAccessEntry } from '@cdktf/provider-aws/lib/eks-access-entry';
 import { EksAccessPolicyAssociation } from '@cdktf/provider-aws/lib/eks-access-policy-association';
 import { EksAddon } from '@cdktf/provider-aws/lib/eks-addon';
@@ -17,6 +18,9 @@ import type { Construct } from 'constructs';
 import {
   clusterName,
   dataKeyAlias,
+  KARPENTER_DISCOVERY_TAG,
+  karpenterInterruptionQueueName,
+  karpenterNodeRoleName,
   pipelineImageRepository,
   pipelineRoleName,
   pipelineServiceAccount,
@@ -24,6 +28,7 @@ import {
   PLATFORM_SERVICE_ACCOUNTS,
   SPARK_EVENT_LOG_PREFIX,
   SUBNET_TIER_TAG,
+  SYSTEM_NODE_TAINT,
   secretsPrefix,
   vpcName,
   workloadRoleName,
@@ -34,6 +39,7 @@ import type { Pipeline } from '../../pipelines/schema';
 import { storageAccess } from '../../pipelines/storage-access';
 import { EnvironmentStack } from '../constructs/environment-stack';
 import { ImageRepository } from '../constructs/image-repository';
+import { Karpenter } from '../constructs/karpenter';
 import { policyDocument } from '../constructs/policy-document';
 import { suppressPolicy } from '../constructs/policy-suppression';
 import { storageStatements } from '../constructs/storage-statements';
@@ -46,7 +52,8 @@ const CONTROL_PLANE_LOGS = ['api', 'audit', 'authenticator', 'controllerManager'
 /**
  * `<env>-cluster`: EKS with envelope-encrypted secrets, full control-plane logs and API-mode access entries;
  * managed node groups with IMDSv2 and encrypted gp3 volumes; pinned add-ons; an IAM role per workload,
- * bound to its service account by Pod Identity and limited to what that workload needs; and the registry of the
+ * bound to its service account by Pod Identity and limited to what that workload needs; what Karpenter needs of AWS
+ * (the managed node groups run only the system workloads, Karpenter launches the rest); and the registry of the
  * pipeline image, which the nodes pull from and only the deploy role pushes to.
  * Finds the VPC and the data key by their names, so it depends on no other stack's outputs.
  */
@@ -171,12 +178,33 @@ export class ClusterStack extends EnvironmentStack {
     addon('coredns', nodeGroups);
     addon('aws-ebs-csi-driver', nodeGroups, { role: ebsCsiRole, serviceAccount: PLATFORM_SERVICE_ACCOUNTS.ebsCsiController.name });
 
+    const karpenter = new Karpenter(this, 'karpenter', {
+      cluster: this.cluster,
+      clusterName: name,
+      clusterArn,
+      region: env.aws.region,
+      accountId: env.aws.accountId,
+      controllerRoleName: workloadRoleName(env.name, 'karpenter'),
+      serviceAccount: PLATFORM_SERVICE_ACCOUNTS.karpenter,
+      nodeRoleName: karpenterNodeRoleName(env.name),
+      interruptionQueueName: karpenterInterruptionQueueName(env.name),
+    });
+    // Karpenter's nodes get the security groups its EC2NodeClass selects by this tag. The managed node groups' launch
+    // templates name no security group, so their nodes have the one EKS creates for the cluster (which lets nodes and
+    // control plane reach each other); Karpenter's nodes need exactly that one too. EKS owns the group, so the tag is
+    // a resource of its own rather than an argument of it.
+    new Ec2Tag(this, 'karpenter-discovery-security-group', {
+      resourceId: this.cluster.vpcConfig.clusterSecurityGroupId,
+      key: KARPENTER_DISCOVERY_TAG,
+      value: name,
+    });
+
     // Beside the nodes that pull from it, and encrypted with the environment's key, the data key.
     new ImageRepository(this, 'pipeline-image', {
       repositoryName: pipelineImageRepository(env.name),
       kmsKeyArn: dataKey.targetKeyArn,
       pushRoleArn: env.aws.deployRoleArn,
-      pullRoleArns: [nodeRole.arn],
+      pullRoleArns: [nodeRole.arn, karpenter.nodeRole.arn],
       tagPrefix: PIPELINE_IMAGE_TAG_PREFIX,
       retain: env.retainData,
     });
@@ -248,6 +276,9 @@ export class ClusterStack extends EnvironmentStack {
         scalingConfig: { minSize: group.minSize, desiredSize: group.desiredSize, maxSize: group.maxSize },
         updateConfig: { maxUnavailable: 1 },
         launchTemplate: { id: template.id, version: template.latestVersion.toString() },
+        // Only the system workloads, which tolerate it, run here: Argo CD and Karpenter must start before any node
+        // of Karpenter's exists, and everything else should run on the nodes it sizes to their requests.
+        taint: [{ key: SYSTEM_NODE_TAINT.key, value: SYSTEM_NODE_TAINT.value, effect: 'NO_SCHEDULE' }],
         // Scaling is the autoscaler's business once the group exists; Terraform must not fight it.
         lifecycle: { ignoreChanges: ['scaling_config[0].desired_size'] },
         dependsOn: [...attachments, ...after],

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { loadEnvironments } from '../../environments/load';
+import { clusterName, KARPENTER_DISCOVERY_TAG } from '../../environments/naming';
 import { FIXTURE_INPUTS, fixtureEnvironments } from '../../scripts/fixtures/environments';
 import { stackOf, synthesizeStacks } from '../synthesized-stacks';
 
@@ -25,6 +26,12 @@ describe.each(environments)('the $name network', (env) => {
     for (const s of tier('public')) expect(s.tags['kubernetes.io/role/elb']).toBe('1');
     for (const s of tier('private')) expect(s.tags['kubernetes.io/role/internal-elb']).toBe('1');
     for (const s of subnets) expect(s.map_public_ip_on_launch ?? false).toBe(false);
+  });
+
+  it("tags exactly the private subnets, where the cluster's nodes run, for Karpenter's discovery with the cluster name", () => {
+    const discovered = subnets.filter((s) => s.tags[KARPENTER_DISCOVERY_TAG] !== undefined);
+    expect(discovered).toEqual(tier('private'));
+    for (const s of discovered) expect(s.tags[KARPENTER_DISCOVERY_TAG]).toBe(clusterName(env.name));
   });
 
   it('creates the environment number of NAT gateways and routes every private subnet through one', () => {

@@ -19,7 +19,7 @@ import { VpcSecurityGroupIngressRule } from '@cdktf/provider-aws/lib/vpc-securit
 import { Fn } from 'cdktf';
 import type { Construct } from 'constructs';
 import { parseIpv4Cidr, planSubnets } from '../../environments/cidr';
-import { PROJECT, SUBNET_TIER_TAG, vpcName } from '../../environments/naming';
+import { clusterName, KARPENTER_DISCOVERY_TAG, PROJECT, SUBNET_TIER_TAG, vpcName } from '../../environments/naming';
 import type { Environment } from '../../environments/schema';
 import { EnvironmentStack } from '../constructs/environment-stack';
 import { policyDocument } from '../constructs/policy-document';
@@ -89,7 +89,13 @@ export class NetworkStack extends EnvironmentStack {
         vpcId,
         cidrBlock: ranges.private,
         availabilityZone: Fn.element(zones.names, index),
-        tags: { Name: `${name}-private-${index}`, [SUBNET_TIER_TAG]: 'private', 'kubernetes.io/role/internal-elb': '1' },
+        // Karpenter launches its nodes in the subnets tagged for its cluster: the private ones, like the node groups.
+        tags: {
+          Name: `${name}-private-${index}`,
+          [SUBNET_TIER_TAG]: 'private',
+          'kubernetes.io/role/internal-elb': '1',
+          [KARPENTER_DISCOVERY_TAG]: clusterName(env.name),
+        },
       });
       const routes = new RouteTable(this, `private-${index}-routes`, { vpcId, tags: { Name: `${name}-private-${index}` } });
       // With fewer NAT gateways than AZs (to save cost outside prod), AZs share them round-robin.

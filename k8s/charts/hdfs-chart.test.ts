@@ -167,6 +167,7 @@ describe.each(fixtureEnvironments())('the directories the $name HDFS cluster cre
   it('runs non-root with a read-only root, no privileges and no API token', () => {
     expect(pod.securityContext).toMatchObject({ runAsNonRoot: true, seccompProfile: { type: 'RuntimeDefault' } });
     expect(pod.automountServiceAccountToken).toBe(false);
+    expect(pod.nodeSelector).toEqual({ 'karpenter.sh/nodepool': 'stable' });
     expect(pod.containers[0].securityContext).toEqual({ runAsNonRoot: true, allowPrivilegeEscalation: false, readOnlyRootFilesystem: true, capabilities: { drop: ['ALL'] } });
     expect(pod.containers[0].resources.limits.memory).toBeDefined();
   });

@@ -183,6 +183,7 @@ export class HdfsChart extends EnvironmentChart {
           spec: {
             restartPolicy: 'Never',
             automountServiceAccountToken: false,
+            nodeSelector: nodeSelectorFor('stable'),
             securityContext: { runAsNonRoot: true, runAsUser: 1000, runAsGroup: 1000, seccompProfile: { type: 'RuntimeDefault' } },
             containers: [
               {

@@ -11,6 +11,8 @@ export const EMULATOR_LEFT_OUT: Readonly<Record<string, string>> = {
   aws_eks_access_entry: 'moto has no EKS access-entry API (CreateAccessEntry)',
   aws_eks_access_policy_association: 'moto has no EKS access-policy API (AssociateAccessPolicy)',
   aws_eks_pod_identity_association: 'moto has no EKS Pod Identity API (CreatePodIdentityAssociation)',
+  // The cluster security group that Karpenter's discovery tag goes on is EKS's own, and moto's EKS creates none.
+  aws_ec2_tag: 'moto\'s EKS creates no cluster security group (no clusterSecurityGroupId), so there is nothing to tag',
   // Ignoring these would leave little of the node group to compare.
   aws_eks_node_group: 'moto invents an SSH key pair and Kubernetes 1.19 for a node group and drops its update configuration, so every plan would replace it',
   // moto evaluates a bucket policy without its conditions: the TLS-only deny (aws:SecureTransport false) then denies

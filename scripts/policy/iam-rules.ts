@@ -16,10 +16,11 @@ const PERMISSION_POLICIES: Readonly<Record<string, (block: Record<string, any>) 
   aws_iam_role: (b) => every(b.inline_policy).map((inline) => inline.policy),
   aws_s3_bucket_policy: (b) => [b.policy],
   aws_ecr_repository_policy: (b) => [b.policy],
+  aws_sqs_queue_policy: (b) => [b.policy],
 };
 
 /** The Allow statements of a resource's permission policies, or why a policy cannot be read. */
-function allowStatements(resource: TerraformResource): { statements: Array<{ statement: Statement; name: string }>; errors: string[] } {
+export function allowStatements(resource: TerraformResource): { statements: Array<{ statement: Statement; name: string }>; errors: string[] } {
   const statements: Array<{ statement: Statement; name: string }> = [];
   const errors: string[] = [];
   for (const policy of PERMISSION_POLICIES[resource.type]?.(resource.block) ?? []) {
@@ -157,5 +158,38 @@ export const noPrivilegedManagedPolicies: TerraformRule = {
       .map((policy) => `attaches the privileged AWS managed policy ${policy}`),
 };
 
+/** Whether an action pattern (`iam:PassRole`, `iam:Pass*`, `*`) covers `action`; IAM matches actions case-insensitively. */
+export function actionCovers(pattern: string, action: string): boolean {
+  const regex = pattern.replace(/[.+^${}()|[\]\\]/g, '\\$&').replace(/\*/g, '.*').replace(/\?/g, '.');
+  return new RegExp(`^${regex}$`, 'i').test(action);
+}
+
+/** Whether a statement allows iam:PassRole (by name, by pattern, or through NotAction). */
+export function allowsPassRole(statement: Statement): boolean {
+  return statement.notActions !== undefined
+    ? !statement.notActions.some((a) => actionCovers(a, 'iam:PassRole'))
+    : statement.actions.some((a) => actionCovers(a, 'iam:PassRole'));
+}
+
+export const passRoleNamed: TerraformRule = {
+  id: 'DL-IAM-007',
+  severity: 'error',
+  target: 'terraform',
+  types: Object.keys(PERMISSION_POLICIES),
+  description: 'iam:PassRole is allowed only on named roles (no wildcard in the role ARN) and only to a named service (iam:PassedToService).',
+  hint: "Name the role's ARN in Resource and add Condition StringEquals iam:PassedToService '<service>.amazonaws.com'.",
+  check: (resource) =>
+    allowStatements(resource).statements.flatMap(({ statement, name }) => {
+      if (!allowsPassRole(statement)) return [];
+      const wildcards = statement.notResources !== undefined ? ['(every role but NotResource)'] : statement.resources.filter((r) => isWildcard(r.replace(/\$\{[^}]*\}/g, '')));
+      const services = conditionValues(statement, ['StringEquals', 'StringLike'], 'iam:PassedToService');
+      return [
+        ...(statement.resources.length === 0 && statement.notResources === undefined ? [`${name} allows iam:PassRole on no named role`] : []),
+        ...wildcards.map((r) => `${name} allows iam:PassRole on ${r}, not a named role`),
+        ...(services === undefined || services.length === 0 || services.some(isWildcard) ? [`${name} allows iam:PassRole to any service (no iam:PassedToService condition naming one)`] : []),
+      ];
+    }),
+};
+
 /** The IAM rules. */
-export const IAM_RULES: readonly TerraformRule[] = [noWildcardActions, noS3Wildcards, noWritesOnEverything, scopedTrust, managedPolicyReviewed, noPrivilegedManagedPolicies];
+export const IAM_RULES: readonly TerraformRule[] = [noWildcardActions, noS3Wildcards, noWritesOnEverything, scopedTrust, managedPolicyReviewed, noPrivilegedManagedPolicies, passRoleNamed];

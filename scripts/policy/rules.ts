@@ -10,6 +10,7 @@ import { HDFS_ENVIRONMENT_RULES, HDFS_RULES } from './hdfs-rules';
 import { HOST_ACCESS_RULES } from './host-access-rules';
 import { IAM_RULES } from './iam-rules';
 import { KAFKA_RULES } from './kafka-rules';
+import { KARPENTER_AWS_RULES } from './karpenter-aws-rules';
 import { KARPENTER_RULES } from './karpenter-rules';
 import { KMS_RULES } from './kms-rules';
 import { METADATA_RULES } from './metadata-rules';
@@ -19,6 +20,7 @@ import { PLACEMENT_RULES } from './placement-rules';
 import type { Rule } from './rule';
 import { S3_RULES } from './s3-rules';
 import { SPARK_RULES } from './spark-rules';
+import { SQS_RULES } from './sqs-rules';
 import { STORAGE_RULES } from './storage-rules';
 import { TAG_RULES } from './tag-rules';
 import { VPC_RULES } from './vpc-rules';
@@ -33,6 +35,8 @@ export const RULES: readonly Rule[] = [
   ...NODE_RULES,
   ...VPC_RULES,
   ...IAM_RULES,
+  ...KARPENTER_AWS_RULES,
+  ...SQS_RULES,
   ...TAG_RULES,
   ...BOOTSTRAP_RULES,
   ...CONTAINER_RULES,

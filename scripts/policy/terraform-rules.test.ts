@@ -1,6 +1,15 @@
 import { describe, expect, it } from 'vitest';
 import { loadEnvironments } from '../../environments/load';
-import { bucketName, clusterName, pipelineImageRepository, pipelineRoleName, PROJECT } from '../../environments/naming';
+import {
+  bucketName,
+  clusterName,
+  karpenterInterruptionQueueName,
+  karpenterNodeRoleName,
+  pipelineImageRepository,
+  pipelineRoleName,
+  PROJECT,
+  workloadRoleName,
+} from '../../environments/naming';
 import type { Environment, EnvironmentName } from '../../environments/schema';
 import { fixtureEnvironment, fixtureEnvironments } from '../fixtures/environments';
 import { evaluate } from './engine';
@@ -168,6 +177,37 @@ const scopedCondition = {
   },
 };
 const attachment = (policyArn: string) => ({ aws_iam_role_policy_attachment: { a: { role: '${aws_iam_role.r.name}', policy_arn: policyArn } } });
+
+// Karpenter's AWS side with every control, which each failing fixture breaks in one way.
+const passRole = { Sid: 'PassOnlyTheNodeRole', Effect: 'Allow', Action: ['iam:PassRole'], Resource: '${aws_iam_role.node.arn}', Condition: { StringEquals: { 'iam:PassedToService': 'ec2.amazonaws.com' } } };
+const goodKarpenter = (): Resources => ({
+  aws_iam_role: {
+    controller: { name: workloadRoleName(LIVE.name, 'karpenter'), assume_role_policy: '{}' },
+    node: { name: karpenterNodeRoleName(LIVE.name), assume_role_policy: JSON.stringify({ Statement: [{ Effect: 'Allow', Principal: { Service: 'ec2.amazonaws.com' }, Action: 'sts:AssumeRole' }] }) },
+  },
+  aws_iam_role_policy: { controller: { role: '${aws_iam_role.controller.id}', name: 'workload', policy: JSON.stringify({ Version: '2012-10-17', Statement: [passRole] }) } },
+  aws_eks_access_entry: { node: { cluster_name: '${aws_eks_cluster.cluster.name}', principal_arn: '${aws_iam_role.node.arn}', type: 'EC2_LINUX' } },
+});
+const karpenterWith = (edit: (r: Resources) => void): TerraformJson => {
+  const resources = clone(goodKarpenter());
+  edit(resources);
+  return stack(resources);
+};
+const controllerPassing = (statement: object) => karpenterWith((r) => ((r.aws_iam_role_policy!.controller as any).policy = JSON.stringify({ Statement: [statement] })));
+
+// The interruption queue with every control.
+const QUEUE = karpenterInterruptionQueueName(LIVE.name);
+const queueTlsDeny = { Sid: 'DenyInsecureTransport', Effect: 'Deny', Principal: '*', Action: 'sqs:*', Resource: '${aws_sqs_queue.q.arn}', Condition: { Bool: { 'aws:SecureTransport': 'false' } } };
+const goodQueue = (): Resources => ({
+  aws_sqs_queue: { q: { name: QUEUE, message_retention_seconds: 300, sqs_managed_sse_enabled: true } },
+  aws_sqs_queue_policy: { p: { queue_url: '${aws_sqs_queue.q.url}', policy: JSON.stringify({ Version: '2012-10-17', Statement: [queueTlsDeny] }) } },
+});
+const queueWith = (edit: (r: Resources, queue: Record<string, any>) => void): TerraformJson => {
+  const resources = clone(goodQueue());
+  edit(resources, resources.aws_sqs_queue!.q as Record<string, any>);
+  return stack(resources);
+};
+const queuePolicy = (...statements: object[]) => ({ p: { queue_url: '${aws_sqs_queue.q.url}', policy: JSON.stringify({ Statement: statements }) } });
 
 const provider = (tags: Record<string, string>) => ({ aws: [{ region: LIVE.aws.region, allowed_account_ids: [LIVE.aws.accountId], default_tags: [{ tags }] }] });
 const LIVE_TAGS = { environment: LIVE.name, owner: LIVE.tags.owner, 'cost-centre': LIVE.tags.costCentre, 'managed-by': PROJECT };
@@ -403,6 +443,58 @@ const FIXTURES: Record<string, RuleFixtures> = {
       { name: 'a *FullAccess policy as a managed_policy_arns entry', json: stack({ aws_iam_role: { r: { assume_role_policy: '{}', managed_policy_arns: ['arn:aws:iam::aws:policy/AmazonS3FullAccess'] } } }), message: 'AmazonS3FullAccess' },
     ],
   },
+  'DL-IAM-007': {
+    pass: { json: stack({ ...goodKarpenter(), ...policy(readObjects) }) },
+    fail: [
+      { name: 'PassRole on every role', json: controllerPassing({ ...passRole, Resource: '*' }), message: "statement 'PassOnlyTheNodeRole' allows iam:PassRole on *, not a named role" },
+      { name: 'PassRole on a role pattern', json: stack(policy({ Sid: 'Pass', Effect: 'Allow', Action: 'iam:Pass*', Resource: `arn:aws:iam::${LIVE.aws.accountId}:role/${PROJECT}-*`, Condition: passRole.Condition })), message: `allows iam:PassRole on arn:aws:iam::${LIVE.aws.accountId}:role/${PROJECT}-*, not a named role` },
+      { name: 'PassRole to any service', json: controllerPassing({ ...passRole, Condition: undefined }), message: 'allows iam:PassRole to any service (no iam:PassedToService condition naming one)' },
+    ],
+  },
+  'DL-KARP-007': {
+    pass: { json: stack(goodKarpenter()) },
+    fail: [
+      { name: 'PassRole on another role of the stack', json: karpenterWith((r) => {
+        (r.aws_iam_role as any).other = { name: pipelineRoleName(LIVE.name, 'x'), assume_role_policy: '{}' };
+        (r.aws_iam_role_policy!.controller as any).policy = JSON.stringify({ Statement: [{ ...passRole, Resource: ['${aws_iam_role.node.arn}', '${aws_iam_role.other.arn}'] }] });
+      }), message: `the Karpenter controller's statement 'PassOnlyTheNodeRole' passes \${aws_iam_role.other.arn}, not the node role ${karpenterNodeRoleName(LIVE.name)}` },
+      { name: 'PassRole on a role by its literal ARN', json: controllerPassing({ ...passRole, Resource: LIVE.aws.deployRoleArn }), message: `passes ${LIVE.aws.deployRoleArn}, not the node role` },
+      { name: 'PassRole on every role', json: controllerPassing({ ...passRole, Resource: '*' }), message: 'passes *, not the node role' },
+      { name: 'PassRole by an inline policy of the role', json: karpenterWith((r) => {
+        delete r.aws_iam_role_policy;
+        (r.aws_iam_role!.controller as any).inline_policy = [{ name: 'w', policy: JSON.stringify({ Statement: [{ ...passRole, Resource: LIVE.aws.deployRoleArn }] }) }];
+      }), message: 'passes' },
+    ],
+  },
+  'DL-KARP-008': {
+    pass: { json: stack(goodKarpenter()) },
+    fail: [
+      { name: 'no access entry', json: karpenterWith((r) => delete r.aws_eks_access_entry), message: `the Karpenter node role ${karpenterNodeRoleName(LIVE.name)} has no access entry, so the nodes Karpenter launches cannot join the cluster` },
+      { name: 'a STANDARD entry', json: karpenterWith((r) => ((r.aws_eks_access_entry!.node as any).type = 'STANDARD')), message: 'joins through aws_eks_access_entry.node of type STANDARD, not EC2_LINUX' },
+      { name: 'an entry by literal ARN without a type', json: karpenterWith((r) => (r.aws_eks_access_entry!.node = { principal_arn: `arn:aws:iam::${LIVE.aws.accountId}:role/${karpenterNodeRoleName(LIVE.name)}` })), message: 'of type STANDARD (unset), not EC2_LINUX' },
+      {
+        name: 'an access policy for the node role',
+        json: karpenterWith((r) => (r.aws_eks_access_policy_association = { a: { principal_arn: '${aws_eks_access_entry.node.principal_arn}', policy_arn: 'arn:aws:eks::aws:cluster-access-policy/AmazonEKSClusterAdminPolicy' } })),
+        message: 'is given the access policy arn:aws:eks::aws:cluster-access-policy/AmazonEKSClusterAdminPolicy by aws_eks_access_policy_association.a',
+      },
+    ],
+  },
+  'DL-SQS-001': {
+    pass: { json: stack(goodQueue()) },
+    fail: [
+      { name: 'no encryption', json: queueWith((_, queue) => delete queue.sqs_managed_sse_enabled), message: `queue ${QUEUE} does not encrypt its messages` },
+      { name: 'SQS-managed encryption off', json: queueWith((_, queue) => (queue.sqs_managed_sse_enabled = false)), message: 'does not encrypt its messages' },
+    ],
+  },
+  'DL-SQS-002': {
+    pass: { json: stack(goodQueue()) },
+    fail: [
+      { name: 'no queue policy', json: queueWith((r) => delete r.aws_sqs_queue_policy), message: `queue ${QUEUE} has no queue policy, so nothing denies requests without TLS` },
+      { name: 'a policy without the TLS deny', json: queueWith((r) => (r.aws_sqs_queue_policy = queuePolicy({ ...queueTlsDeny, Effect: 'Allow', Principal: { Service: 'events.amazonaws.com' }, Action: 'sqs:SendMessage', Condition: undefined }))), message: 'has no policy statement denying sqs:* to anyone without TLS' },
+      { name: 'a TLS deny of sending only', json: queueWith((r) => (r.aws_sqs_queue_policy = queuePolicy({ ...queueTlsDeny, Action: 'sqs:SendMessage' }))), message: 'denying sqs:*' },
+      { name: "another queue's policy", json: queueWith((r) => ((r.aws_sqs_queue_policy!.p as any).queue_url = '${aws_sqs_queue.other.url}')), message: 'has no queue policy' },
+    ],
+  },
   'DL-TAG-001': {
     pass: { json: stack({}, provider(LIVE_TAGS)) },
     fail: [
@@ -509,6 +601,19 @@ describe('Terraform rules', () => {
       const other = every.find((e) => e.aws.deployRoleArn !== env.aws.deployRoleArn)!.aws.deployRoleArn;
       expect(findingsIn('DL-ECR-005', policyExempting(other)).map((f) => f.message)).toEqual([
         `repository ${pipelineImageRepository(name)} does not deny ${WRITES.join(', ')} to every principal but the deploy role ${env.aws.deployRoleArn} (its deny exempts ${other})`,
+      ]);
+    });
+
+    it("requires Karpenter's controller in this environment to pass this environment's node role, and no other", () => {
+      const other = every.find((e) => e.name !== name)!;
+      const karpenterOf = (nodeRoleOwner: Environment) =>
+        karpenterWith((r) => {
+          (r.aws_iam_role!.controller as any).name = workloadRoleName(name, 'karpenter');
+          (r.aws_iam_role!.node as any).name = karpenterNodeRoleName(nodeRoleOwner.name);
+        });
+      expect(findingsIn('DL-KARP-007', karpenterOf(env))).toEqual([]);
+      expect(findingsIn('DL-KARP-007', karpenterOf(other)).map((f) => f.message)).toEqual([
+        `the Karpenter controller's statement 'PassOnlyTheNodeRole' passes \${aws_iam_role.node.arn}, not the node role ${karpenterNodeRoleName(name)}`,
       ]);
     });
 
