@@ -528,7 +528,12 @@ const placedHdfs = edited(hdfs, (h) => [h.spec.nameNodes, h.spec.journalNodes, h
 const placedZookeeper = edited(zookeeper, (z) => stableRole(z.spec.servers));
 const daemonSet: KubeObject = { ...clone(deployment), kind: 'DaemonSet', metadata: { name: 'node-agent', namespace: 'monitoring-node' } };
 const everywhereDaemonSet = edited(daemonSet, (d) => (d.spec.template.spec.tolerations = [{ operator: 'Exists' }]));
-const placed = () => set(placedDeployment, placedSpark, onDemandSpark, placedScheduledSpark, placedNodePool, placedKafka, placedHdfs, placedZookeeper, everywhereDaemonSet);
+/** A system workload: in Argo CD's namespace, on the managed node groups by their taint, no NodePool. */
+const systemDeployment = edited(deployment, (d) => {
+  d.metadata.namespace = 'argocd';
+  d.spec.template.spec.tolerations = [{ key: 'CriticalAddonsOnly', operator: 'Exists', effect: 'NoSchedule' }];
+});
+const placed = () => set(placedDeployment, placedSpark, onDemandSpark, placedScheduledSpark, placedNodePool, placedKafka, placedHdfs, placedZookeeper, everywhereDaemonSet, systemDeployment);
 
 FIXTURES['DL-NODE-001'] = {
   pass: placed(),
@@ -552,6 +557,14 @@ FIXTURES['DL-NODE-002'] = {
     { name: 'an affinity term that leaves the pool open', ...set(edited(placedNodePool, (p) => p.spec.template.pod.affinity.nodeAffinity.requiredDuringSchedulingIgnoredDuringExecution.nodeSelectorTerms.push({ matchExpressions: [{ key: 'kubernetes.io/os', operator: 'In', values: ['linux'] }] }))), message: 'selects no NodePool' },
     { name: 'journalnodes without a pool', ...set(edited(placedHdfs, (h) => delete h.spec.journalNodes.config.affinity)), message: 'the journalNodes role group default selects no NodePool' },
     { name: 'ZooKeeper without a pool', ...set(zookeeper), message: 'the servers role group default selects no NodePool' },
+    { name: 'a system workload without the system toleration', ...set(edited(systemDeployment, (d) => delete d.spec.template.spec.tolerations)), message: 'the pod template of a system workload does not tolerate CriticalAddonsOnly=true:NoSchedule' },
+  ],
+};
+FIXTURES['DL-NODE-003'] = {
+  pass: placed(),
+  fail: [
+    { name: 'a platform workload on the system nodes', ...set(edited(placedDeployment, (d) => (d.spec.template.spec.tolerations = [{ key: 'CriticalAddonsOnly', operator: 'Exists' }]))), message: 'the pod template tolerates CriticalAddonsOnly=true:NoSchedule' },
+    { name: 'a driver tolerating every taint', ...set(edited(placedSpark, (s) => (s.spec.driver.tolerations = [{ operator: 'Exists' }]))), message: 'the driver tolerates CriticalAddonsOnly' },
   ],
 };
 

@@ -5,7 +5,7 @@
  * Covers the pod templates this repository renders: workloads, Spark drivers and executors, and the pods of the
  * custom resources whose operators take placement from them (Strimzi's templates, Stackable's roles).
  */
-import { INTERRUPTIBLE_TAINT, NODE_POOL_LABEL, NODE_POOLS } from '../../environments/naming';
+import { INTERRUPTIBLE_TAINT, NAMESPACES, NODE_POOL_LABEL, NODE_POOLS, SYSTEM_NODE_TAINT } from '../../environments/naming';
 import { podTemplate, sparkSpec, WORKLOAD_KINDS } from './containers';
 import type { KubeObject, ManifestRule } from './rule';
 
@@ -123,17 +123,37 @@ export const onlyExecutorsInterruptible: ManifestRule = {
       .map((p) => `the ${p.where} tolerates ${taint}, so its pods may run on spot nodes reclaimed at two minutes' notice`),
 };
 
+/**
+ * The namespaces of the system workloads, which run on the managed node groups: Argo CD, which installs everything else
+ * (Karpenter too), and Karpenter, which must not run on the nodes it launches and removes.
+ */
+export const SYSTEM_NAMESPACES: readonly string[] = [NAMESPACES.argocd, NAMESPACES.karpenter];
+
+const systemTaint = `${SYSTEM_NODE_TAINT.key}=${SYSTEM_NODE_TAINT.value}:${SYSTEM_NODE_TAINT.effect}`;
+
+/** Whether the tolerations let a pod onto the managed node groups, tainted for the system workloads. */
+export function toleratesSystemNodes(tolerations: readonly Fields[]): boolean {
+  return tolerations.some(
+    (t) =>
+      (t.effect === undefined || t.effect === '' || t.effect === SYSTEM_NODE_TAINT.effect) &&
+      (t.operator === 'Exists' ? t.key === undefined || t.key === '' || t.key === SYSTEM_NODE_TAINT.key : t.key === SYSTEM_NODE_TAINT.key && t.value === SYSTEM_NODE_TAINT.value),
+  );
+}
+
 export const selectsNodePool: ManifestRule = {
   id: 'DL-NODE-002',
   severity: 'error',
   target: 'manifest',
   kinds: KINDS,
-  description: `Every pod template outside a DaemonSet selects a Karpenter NodePool (${POOL_NAMES.join(', ')}) by ${NODE_POOL_LABEL} that it can run on.`,
-  hint: `Set a nodeSelector (or, in Strimzi's templates, a required node affinity) on ${NODE_POOL_LABEL} with k8s/placement.ts; the executors pool also needs the interruptible toleration.`,
+  description: `Every pod template outside a DaemonSet selects a Karpenter NodePool (${POOL_NAMES.join(', ')}) by ${NODE_POOL_LABEL} that it can run on; in the system namespaces (${SYSTEM_NAMESPACES.join(', ')}) it tolerates the managed node groups' taint ${systemTaint} instead.`,
+  hint: `Set a nodeSelector (or, in Strimzi's templates, a required node affinity) on ${NODE_POOL_LABEL} with k8s/placement.ts; the executors pool also needs the interruptible toleration. A system workload tolerates ${SYSTEM_NODE_TAINT.key}.`,
   check: (object) =>
     placementsOf(object)
       .filter((p) => !p.daemonSet)
       .flatMap((p) => {
+        if (SYSTEM_NAMESPACES.includes(object.metadata.namespace ?? '')) {
+          return toleratesSystemNodes(p.tolerations) ? [] : [`the ${p.where} of a system workload does not tolerate ${systemTaint}, so the system nodes will not take it`];
+        }
         const pools = selectedPools(p);
         if (pools.length === 0) return [`the ${p.where} selects no NodePool by ${NODE_POOL_LABEL}, and the tainted system nodes will not take it`];
         const unknown = pools.filter((pool) => !POOL_NAMES.includes(pool));
@@ -145,5 +165,20 @@ export const selectsNodePool: ManifestRule = {
       }),
 };
 
+export const systemNodesForSystemWorkloads: ManifestRule = {
+  id: 'DL-NODE-003',
+  severity: 'error',
+  target: 'manifest',
+  kinds: KINDS,
+  description: `Only the system workloads (namespaces ${SYSTEM_NAMESPACES.join(', ')}) and DaemonSets tolerate the managed node groups' taint ${systemTaint}: the system nodes are sized for them alone.`,
+  hint: `Remove the toleration and select a NodePool (nodeSelectorFor in k8s/placement.ts).`,
+  check: (object) =>
+    SYSTEM_NAMESPACES.includes(object.metadata.namespace ?? '')
+      ? []
+      : placementsOf(object)
+          .filter((p) => !p.daemonSet && toleratesSystemNodes(p.tolerations))
+          .map((p) => `the ${p.where} tolerates ${systemTaint}, so its pods may take the system nodes' room`),
+};
+
 /** The placement rules. */
-export const PLACEMENT_RULES: readonly ManifestRule[] = [onlyExecutorsInterruptible, selectsNodePool];
+export const PLACEMENT_RULES: readonly ManifestRule[] = [onlyExecutorsInterruptible, selectsNodePool, systemNodesForSystemWorkloads];
