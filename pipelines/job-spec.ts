@@ -86,3 +86,16 @@ export function jobSpec(env: Environment, pipeline: LoadedPipeline): JobSpec {
     kafka: { bootstrapServers: kafkaBootstrap(), ...KAFKA_CONNECTION },
   };
 }
+
+/** The job a Spark application passes to the runtime (`--job <json>` in its arguments), or undefined when it passes none. */
+export function jobOfArguments(args: unknown): JobSpec | undefined {
+  if (!Array.isArray(args)) return undefined;
+  const at = args.indexOf('--job');
+  const text: unknown = at >= 0 ? args[at + 1] : undefined;
+  if (typeof text !== 'string') return undefined;
+  try {
+    return JSON.parse(text) as JobSpec;
+  } catch {
+    return undefined;
+  }
+}

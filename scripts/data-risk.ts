@@ -3,6 +3,7 @@
  * the differences that output-diff.ts finds.
  */
 import { NAMESPACES } from '../environments/naming';
+import { jobOfArguments } from '../pipelines/job-spec';
 import { objectLabel, type EnvironmentDiff, type KubernetesChange, type TerraformChange } from './output-diff';
 import { formatPath, valueAt, type Path } from './value-diff';
 
@@ -86,16 +87,8 @@ function kubernetesRisks(change: KubernetesChange, all: readonly KubernetesChang
 
 /** The checkpoint of a streaming SparkApplication: `checkpointUri` of the job it passes (`--job <json>`). */
 function checkpointOf(value: Record<string, unknown> | undefined): string | undefined {
-  const args = valueAt(value, ['spec', 'arguments']);
-  if (!Array.isArray(args)) return undefined;
-  const text = args[args.indexOf('--job') + 1];
-  if (args.indexOf('--job') < 0 || typeof text !== 'string') return undefined;
-  try {
-    const job = JSON.parse(text) as { checkpointUri?: unknown };
-    return typeof job.checkpointUri === 'string' ? job.checkpointUri : undefined;
-  } catch {
-    return undefined;
-  }
+  const uri = jobOfArguments(valueAt(value, ['spec', 'arguments']))?.checkpointUri;
+  return typeof uri === 'string' ? uri : undefined;
 }
 
 function removalLoss(change: KubernetesChange): string {

@@ -6,7 +6,7 @@
 import { App } from 'cdk8s';
 import type { Environment } from '../../environments/schema';
 import type { LoadedPipeline } from '../../pipelines/load';
-import type { JobSpec } from '../../pipelines/job-spec';
+import { jobOfArguments, type JobSpec } from '../../pipelines/job-spec';
 import { PipelineChart } from '../../k8s/charts/pipeline-chart';
 import { HdfsChart, PIPELINE_DIRECTORIES_JOB } from '../../k8s/charts/hdfs-chart';
 
@@ -98,10 +98,9 @@ export function sparkApplication(env: Environment, pipelines: readonly LoadedPip
 
 /** The job description the application passes to the runtime (`--job <json>`). */
 export function jobOf(application: SparkApplicationSpec): JobSpec {
-  const at = application.arguments.indexOf('--job');
-  const text = at >= 0 ? application.arguments[at + 1] : undefined;
-  if (text === undefined) throw new Error(`the Spark application passes no --job argument: ${application.arguments.join(' ')}`);
-  return JSON.parse(text) as JobSpec;
+  const job = jobOfArguments(application.arguments);
+  if (job === undefined) throw new Error(`the Spark application passes no --job argument: ${application.arguments.join(' ')}`);
+  return job;
 }
 
 /**

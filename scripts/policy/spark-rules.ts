@@ -3,6 +3,7 @@
  * (pipelines/runtime/Dockerfile), which holds every connector, so that no pod depends on a public repository when it
  * starts; and their read-only root keeps a writable working directory, where Spark puts the job's files.
  */
+import { jobOfArguments } from '../../pipelines/job-spec';
 import { pipelineImage, SPARK_WORK_DIR } from '../../pipelines/runtime/image';
 import type { KubeObject, ManifestRule } from './rule';
 
@@ -69,18 +70,6 @@ export const writableWorkDir: ManifestRule = {
   },
 };
 
-/** The job a pipeline's application passes to the runtime (`--job <json>`), if it passes one. */
-function jobOf(spec: Record<string, any>): Record<string, unknown> | undefined {
-  const args: unknown[] = spec.arguments ?? [];
-  const text = args[args.indexOf('--job') + 1];
-  if (args.indexOf('--job') < 0 || typeof text !== 'string') return undefined;
-  try {
-    return JSON.parse(text) as Record<string, unknown>;
-  } catch {
-    return undefined;
-  }
-}
-
 export const atomicCheckpoints: ManifestRule = {
   id: 'DL-SPARK-004',
   severity: 'error',
@@ -89,9 +78,9 @@ export const atomicCheckpoints: ManifestRule = {
   description: 'A stream keeps its checkpoint in HDFS, where the rename by which Spark commits each batch is atomic (on S3 it is a copy and a delete).',
   hint: 'Leave checkpointUri to pipelines/job-spec.ts (hdfs://<cluster>/driftless/checkpoints/<pipeline>).',
   check: (object) => {
-    const job = jobOf(specOf(object) ?? {});
-    if (job === undefined || job['kind'] !== 'streaming') return [];
-    const uri = job['checkpointUri'];
+    const job = jobOfArguments((specOf(object) ?? {}).arguments);
+    if (job === undefined || job.kind !== 'streaming') return [];
+    const uri = job.checkpointUri;
     return typeof uri === 'string' && uri.startsWith('hdfs://') ? [] : [`checkpoints to ${String(uri)}, where renames are not atomic`];
   },
 };
